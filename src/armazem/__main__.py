@@ -1,0 +1,3 @@
+from armazem.cli import app
+
+app()

@@ -1,0 +1,1 @@
+"""The companies' operational systems, synthetic and deterministic."""
