@@ -115,6 +115,14 @@ def _check_url(value: str, schemes: set[str]) -> str:
     return value
 
 
+def redact_url(url: str) -> str:
+    """A URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)
+
+
 def find_config(explicit: Path | None = None) -> Path | None:
     """The config file: the one given, else $ARMAZEM_CONFIG, else ./armazem.toml if present."""
     if explicit is not None:

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from armazem.errors import ArmazemError
+from armazem.settings import redact_url
 
 # Logical column types, and how each dialect spells them.
 _TYPES = {
@@ -169,7 +170,7 @@ def _open_mysql(url: str) -> Connection:
     parts = urlsplit(url)
     database = parts.path.strip("/")
     if not database:
-        raise ArmazemError(f"shop database URL {_safe(url)} names no database", "add /softcart")
+        raise ArmazemError(f"shop database URL {redact_url(url)} names no database", "add /softcart")
     kwargs = {
         "host": parts.hostname or "127.0.0.1",
         "port": parts.port or 3306,
@@ -181,7 +182,7 @@ def _open_mysql(url: str) -> Connection:
         con = pymysql.connect(**kwargs)
     except pymysql.err.OperationalError as exc:
         raise ArmazemError(
-            f"cannot reach MySQL/MariaDB at {_safe(url)}: {exc.args[-1]}",
+            f"cannot reach MySQL/MariaDB at {redact_url(url)}: {exc.args[-1]}",
             "start it (start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd) "
             "or set ARMAZEM_OLTP_URL",
         ) from None
@@ -189,11 +190,3 @@ def _open_mysql(url: str) -> Connection:
         cur.execute(f"CREATE DATABASE IF NOT EXISTS `{database}`")
         cur.execute(f"USE `{database}`")
     return con
-
-
-def _safe(url: str) -> str:
-    """A URL without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    return url.replace(f":{parts.password}@", ":***@", 1)

@@ -1,0 +1,294 @@
+"""Capstone module 3: SoftCart's reporting warehouse, a star schema in PostgreSQL and in DuckDB.
+
+Dimensions date, category and country come from the capstone's `softcart-dw/*.csv` files (repaired
+where they contradict themselves); items and sales come from the SoftCart simulator. Both engines
+get the same tables, the same SQL and the same data, so every figure must agree between them.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import duckdb
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from psycopg.conninfo import make_conninfo
+
+from armazem.errors import ArmazemError
+from armazem.settings import Settings
+from armazem.simulate.softcart import company
+
+DATABASE = "softcart"
+MAX_SCALE = 0.05  # about 20k orders: enough for the reports, fast to build
+START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+
+# Result key -> table, in load order (dimensions before the facts that reference them).
+TABLES = {
+    "DimDate": "softcartDimDate",
+    "DimCategory": "softcartDimCategory",
+    "DimCountry": "softcartDimCountry",
+    "DimItem": "softcartDimItem",
+    "FactSales": "softcartFactSales",
+}
+DATE_HEADER = ("dateid", "date", "Year", "Quarter", "QuarterName", "Month", "Monthname", "Day",
+               "Weekday", "WeekdayName")  # fmt: skip
+SQL = Path(__file__).with_name("sql")
+# Report -> the view that warehouse_reports.sql creates for it.
+REPORTS = {
+    "grouping_sets": "staging.sales_by_country_or_category",
+    "rollup": "staging.sales_by_year_country_rollup",
+    "cube": "staging.average_sales_by_year_country_cube",
+}
+MATVIEW = "staging.total_sales_per_country"
+# PostgreSQL gets a real materialized view; DuckDB has none, so there it is a table of that name.
+MATVIEW_KIND = {"postgresql": "MATERIALIZED VIEW", "duckdb": "TABLE"}
+# The simulator's facts: one row per completed order; its first line gives category and item.
+FACTS_SQL = """
+SELECT o.order_id AS orderid, d.dateid, c.country_id AS countryid, p.category_id AS categoryid,
+       l.product_id AS itemid, cast(round(l.amount, 2) AS DECIMAL(12, 2)) AS amount
+FROM orders AS o
+JOIN (SELECT order_id, arg_min(product_id, order_line_id) AS product_id,
+             sum(quantity * unit_price) AS amount
+      FROM order_lines GROUP BY order_id) AS l ON l.order_id = o.order_id
+JOIN products AS p ON p.product_id = l.product_id
+JOIN customers AS c ON c.customer_id = o.customer_id
+LEFT JOIN dim_date AS d ON d.date = cast(o.ordered_at AS DATE)
+WHERE o.status = 'completed'
+ORDER BY orderid
+"""
+
+
+def run(settings: Settings, *, database: str = DATABASE) -> dict[str, Any]:
+    """Build the star schema and its reports in both engines; return the figures of each.
+
+    `database` exists so tests can work on a database of their own; the capstone uses `softcart`.
+    """
+    folder = settings.capstone_path / "softcart-dw"
+    dim_date, corrections = read_dim_date(folder / "DimDate.csv")
+    tables = {
+        "DimDate": dim_date,
+        "DimCategory": read_named_ids(folder / "DimCategory.csv", "categoryid", "category"),
+        "DimCountry": read_named_ids(folder / "DimCountry.csv", "countryid", "country"),
+    }
+    conninfo = ensure_database(settings.postgres_url, database)  # fail fast when it is down
+    tables |= simulate_sales(settings.seed, min(settings.scale, MAX_SCALE), tables)
+    engines = {
+        "postgresql": build_postgresql(conninfo, tables),
+        "duckdb": build_duckdb(settings.data_path / "capstone" / "softcart.duckdb", tables),
+    }
+    if engines["postgresql"] != engines["duckdb"]:
+        raise ArmazemError(
+            f"PostgreSQL and DuckDB disagree: {engines}",
+            "compare the staging tables of both engines; they were loaded with the same data",
+        )
+    return {**engines["postgresql"], "engines": engines, "corrections": corrections}
+
+
+# --- dimensions from the capstone files ---------------------------------------------------------
+
+
+def read_csv(path: Path, header: tuple[str, ...]) -> pa.Table:
+    """The file's rows as text columns; tolerates a byte-order mark and a missing last newline."""
+    if not path.is_file():
+        raise ArmazemError(
+            f"capstone file {path} not found",
+            "set capstone_dir in armazem.toml (or ARMAZEM_CAPSTONE_DIR) to the folder that holds "
+            "softcart-dw/",
+        )
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = [row for row in csv.reader(handle) if row]
+    if not rows or tuple(rows[0]) != header:
+        raise ArmazemError(
+            f"{path} does not start with the header {','.join(header)}",
+            "use the capstone's softcart-dw file",
+        )
+    if any(len(row) != len(header) for row in rows):
+        raise ArmazemError(f"{path} has rows without {len(header)} fields", "repair the file")
+    columns = list(zip(*rows[1:], strict=True)) or [()] * len(header)
+    return pa.table({name: pa.array(col, pa.string()) for name, col in zip(header, columns, strict=True)})
+
+
+def as_ints(table: pa.Table, names: tuple[str, ...], kind: pa.DataType, path: Path) -> pa.Table:
+    """The table with the named columns cast to integers, or an error naming the file."""
+    try:
+        for name in names:
+            index = table.schema.get_field_index(name)
+            table = table.set_column(index, name, table[name].cast(kind))
+    except pa.ArrowInvalid as exc:
+        raise ArmazemError(f"{path} has a non-integer {name}: {exc}", "repair the file") from None
+    return table
+
+
+def read_named_ids(path: Path, id_name: str, name: str) -> pa.Table:
+    return as_ints(read_csv(path, (id_name, name)), (id_name,), pa.int32(), path)
+
+
+def read_dim_date(path: Path) -> tuple[pa.Table, dict[str, int]]:
+    """DimDate with Quarter/QuarterName derived from the month and `date` rebuilt from
+    Year/Month/Day wherever they disagree (the files label each quarter's last day with the next
+    quarter; variant B swaps day and month). Returns the table and how many rows were corrected.
+    """
+    raw = read_csv(path, DATE_HEADER)
+    table = as_ints(raw, ("Year", "Quarter", "Month", "Day", "Weekday"), pa.int16(), path)
+    table = as_ints(table, ("dateid",), pa.int32(), path)
+    ymd = zip(*(table[c].to_pylist() for c in ("Year", "Month", "Day")), strict=True)
+    try:
+        dates = [date(y, m, d) for y, m, d in ymd]
+    except ValueError as exc:
+        raise ArmazemError(f"{path} has an impossible Year/Month/Day: {exc}", "repair it") from None
+    if len(set(dates)) != len(dates):
+        raise ArmazemError(f"{path} lists a day twice", "keep one row per day")
+    quarters = [(d.month - 1) // 3 + 1 for d in dates]
+    given = zip(table["Quarter"].to_pylist(), table["QuarterName"].to_pylist(), strict=True)
+    corrections = {
+        "quarter": sum((q, f"Q{q}") != pair for q, pair in zip(quarters, given, strict=True)),
+        "date": sum(
+            d.isoformat() != s for d, s in zip(dates, raw["date"].to_pylist(), strict=True)
+        ),
+    }
+    table = table.set_column(1, "date", pa.array(dates, pa.date32()))
+    table = table.set_column(3, "Quarter", pa.array(quarters, pa.int16()))
+    table = table.set_column(4, "QuarterName", pa.array([f"Q{q}" for q in quarters]))
+    return table, corrections
+
+
+# --- items and sales from the simulator ---------------------------------------------------------
+
+
+def simulate_sales(seed: int, scale: float, dims: dict[str, pa.Table]) -> dict[str, pa.Table]:
+    """DimItem and FactSales from the simulated shop, checked against the capstone's dimensions."""
+    shop = company.history(seed, scale)
+    check_same(dims["DimCountry"], shop["countries"], "DimCountry.csv")
+    check_same(dims["DimCategory"], shop["categories"], "DimCategory.csv")
+    con = duckdb.connect()
+    try:
+        for name in ("orders", "order_lines", "products", "customers"):
+            con.register(name, shop[name])
+        con.register("dim_date", dims["DimDate"])
+        facts = con.execute(FACTS_SQL).to_arrow_table()
+    finally:
+        con.close()
+    undated = facts["dateid"].null_count
+    if undated:
+        raise ArmazemError(
+            f"DimDate.csv has no row for the day of {undated} orders",
+            "use a DimDate.csv that covers 2019-01-01 to 2021-12-31",
+        )
+    items = shop["products"].select(["product_id", "item"]).rename_columns(["itemid", "item"])
+    return {"DimItem": items, "FactSales": facts}
+
+
+def check_same(capstone: pa.Table, simulated: pa.Table, file: str) -> None:
+    """The simulator's ids and names must be exactly those of the capstone's dimension file."""
+    ours = list(zip(*(c.to_pylist() for c in capstone.columns), strict=True))
+    theirs = list(zip(*(simulated.column(i).to_pylist() for i in (0, 1)), strict=True))
+    if ours != theirs:
+        raise ArmazemError(
+            f"{file} and the SoftCart simulator name different ids: {set(ours) ^ set(theirs)}",
+            f"keep armazem/simulate/softcart/reference.py in step with {file}",
+        )
+
+
+# --- the two engines ----------------------------------------------------------------------------
+
+
+def ensure_database(url: str, database: str) -> str:
+    """A conninfo for `database` on the server of `url`, creating the database if missing."""
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
+            if exists.fetchone() is None:
+                conn.execute(f'CREATE DATABASE "{database}"')
+    except psycopg.OperationalError as exc:
+        raise ArmazemError(
+            f"PostgreSQL at {safe_url(url)} is unreachable ({str(exc).strip()})",
+            f"start it with `{START_POSTGRES}`, or set ARMAZEM_POSTGRES_URL",
+        ) from None
+    return make_conninfo(url, dbname=database, connect_timeout=5)
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password, fit for a message."""
+    parts = urlsplit(url)
+    host = f"{parts.username}@{parts.hostname}" if parts.username else str(parts.hostname)
+    return urlunsplit(parts._replace(netloc=f"{host}:{parts.port or 5432}"))
+
+
+def build_postgresql(conninfo: str, tables: dict[str, pa.Table]) -> dict[str, Any]:
+    with psycopg.connect(conninfo) as conn:
+        with conn.transaction():
+
+            def load(name: str, data: pa.Table) -> None:
+                buffer = pa.BufferOutputStream()
+                pa_csv.write_csv(data, buffer)
+                copy_sql = f"COPY staging.{name} FROM STDIN (FORMAT csv, HEADER true)"
+                with conn.cursor().copy(copy_sql) as copy:
+                    copy.write(buffer.getvalue().to_pybytes())
+
+            rebuild(conn, "postgresql", tables, load)
+        return figures(conn)
+
+
+def build_duckdb(path: Path, tables: dict[str, pa.Table]) -> dict[str, Any]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path))
+    except duckdb.Error as exc:
+        raise ArmazemError(f"cannot open {path}: {exc}", "close the program that uses it") from None
+    try:
+
+        def load(name: str, data: pa.Table) -> None:
+            con.register("incoming", data)
+            con.execute(f"INSERT INTO staging.{name} SELECT * FROM incoming")
+            con.unregister("incoming")
+
+        con.execute("BEGIN TRANSACTION")
+        rebuild(con, "duckdb", tables, load)
+        con.execute("COMMIT")
+        return figures(con)
+    finally:
+        con.close()
+
+
+def rebuild(
+    conn: Any, engine: str, tables: dict[str, pa.Table], load: Callable[[str, pa.Table], None]
+) -> None:
+    """Drop and recreate the star schema and its reports (the caller holds one transaction)."""
+    conn.execute("CREATE SCHEMA IF NOT EXISTS staging")
+    for view in REPORTS.values():
+        conn.execute(f"DROP VIEW IF EXISTS {view}")
+    conn.execute(f"DROP {MATVIEW_KIND[engine]} IF EXISTS {MATVIEW}")
+    for name in reversed(TABLES.values()):
+        conn.execute(f"DROP TABLE IF EXISTS staging.{name}")
+    for statement in CREATE_TABLES:
+        conn.execute(statement)
+    for key, name in TABLES.items():
+        load(name, tables[key])
+    for key, view in REPORTS.items():
+        conn.execute(f"CREATE VIEW {view} AS {REPORT_SQL[key]}")
+    conn.execute(f"CREATE {MATVIEW_KIND[engine]} {MATVIEW} AS {TOTAL_SALES_SQL}")
+
+
+def figures(conn: Any) -> dict[str, Any]:
+    """Row counts and the grand total, by the same SQL on either engine."""
+
+    def scalar(sql: str) -> Any:
+        return conn.execute(sql).fetchone()[0]
+
+    result: dict[str, Any] = {
+        "tables": {
+            key: scalar(f"SELECT count(*) FROM staging.{name}") for key, name in TABLES.items()
+        }
+    }
+    for key, view in REPORTS.items():
+        result[f"{key}_rows"] = scalar(f"SELECT count(*) FROM {view}")
+    result["total_sales_per_country_rows"] = scalar(f"SELECT count(*) FROM {MATVIEW}")
+    total = scalar("SELECT sum(amount) FROM staging.softcartFactSales")
+    result["grand_total"] = round(float(total or 0), 2)
+    return result

@@ -1,0 +1,122 @@
+"""Table contracts: the columns, types, keys and rules a source table promises, and the check
+that splits each batch into rows that keep the promise and rows that go to quarantine.
+
+Checks run in an in-memory DuckDB over the Arrow batch (zero copy), so a rule is one SQL
+expression and a cast is `TRY_CAST`: a value that does not fit its type becomes a quarantined row
+with its reason, never an exception that stops the load or a silently dropped row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+import pyarrow as pa
+
+QUARANTINE_SCHEMA = pa.schema([("reason", pa.string()), ("record", pa.string())])
+
+
+@dataclass(frozen=True)
+class Contract:
+    """What one table promises. `columns` maps name to a DuckDB type; `key` must be unique and not
+    null; `required` columns must not be null; `rules` maps a reason to a SQL condition that every
+    good row satisfies."""
+
+    columns: dict[str, str]
+    key: tuple[str, ...]
+    required: tuple[str, ...] = ()
+    rules: dict[str, str] = field(default_factory=dict)
+
+    def reason_sql(self) -> str:
+        """One CASE expression naming the first broken promise of a row, or NULL. It runs over
+        the typed columns, with the raw row beside them as the struct `_raw`."""
+        cases = []
+        for name, kind in self.columns.items():
+            q = _quote(name)
+            cases.append((f"_raw.{q} IS NOT NULL AND {q} IS NULL",
+                          f"{name}: value is not a valid {kind}"))  # fmt: skip
+        for name in dict.fromkeys((*self.key, *self.required)):
+            cases.append((f"{_quote(name)} IS NULL", f"{name} is missing"))
+        for reason, condition in self.rules.items():
+            cases.append((f"NOT coalesce(({condition}), false)", reason))
+        whens = " ".join(f"WHEN {cond} THEN '{_escape(reason)}'" for cond, reason in cases)
+        return f"CASE {whens} END"
+
+    def try_cast_sql(self) -> str:
+        return ", ".join(
+            f"TRY_CAST({_quote(n)} AS {k}) AS {_quote(n)}" for n, k in self.columns.items()
+        )
+
+
+class Validator:
+    """Splits batches by a contract. One per table load: it remembers the keys already seen, so a
+    key repeated in a later batch is caught too."""
+
+    def __init__(self, contract: Contract) -> None:
+        self.contract = contract
+        self.con = duckdb.connect()
+        self.columns = ", ".join(_quote(c) for c in contract.columns)
+        self.schema = self.con.execute(
+            f"SELECT {contract.try_cast_sql()} FROM (SELECT {_nulls(contract)}) LIMIT 0"
+        ).fetch_arrow_table().schema
+        if contract.key:
+            keys = ", ".join(f"{_quote(k)} {contract.columns[k]}" for k in contract.key)
+            self.con.execute(f"CREATE TABLE seen ({keys})")
+
+    def split(self, batch: pa.Table) -> tuple[pa.Table, pa.Table]:
+        """(good rows with the contract's types, quarantined rows with reason and raw record)."""
+        missing = [c for c in self.contract.columns if c not in batch.column_names]
+        if missing:
+            raise ContractError(f"column {missing[0]!r} is missing from the source")
+        self.con.register("batch", batch)
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE typed AS "
+            f"SELECT {self.contract.try_cast_sql()}, b AS _raw, row_number() OVER () AS _row "
+            f"FROM batch b"
+        )
+        self.con.unregister("batch")
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE checked AS "
+            f"SELECT *, coalesce({self.contract.reason_sql()}, {self._duplicate_sql()}) AS _reason "
+            f"FROM typed"
+        )
+        good = self.con.execute(
+            f"SELECT {self.columns} FROM checked WHERE _reason IS NULL ORDER BY _row"
+        ).fetch_arrow_table()
+        bad = self.con.execute(
+            "SELECT _reason AS reason, CAST(to_json(_raw) AS VARCHAR) AS record "
+            "FROM checked WHERE _reason IS NOT NULL ORDER BY _row"
+        ).fetch_arrow_table()
+        if self.contract.key:
+            keys = ", ".join(_quote(k) for k in self.contract.key)
+            self.con.execute(f"INSERT INTO seen SELECT {keys} FROM checked WHERE _reason IS NULL")
+        return good.cast(self.schema), bad.cast(QUARANTINE_SCHEMA)
+
+    def _duplicate_sql(self) -> str:
+        if not self.contract.key:
+            return "NULL"
+        keys = ", ".join(_quote(k) for k in self.contract.key)
+        same = " AND ".join(f"s.{_quote(k)} = typed.{_quote(k)}" for k in self.contract.key)
+        return (
+            f"CASE WHEN count(*) OVER (PARTITION BY {keys}) > 1 "
+            f"OR EXISTS (SELECT 1 FROM seen s WHERE {same}) THEN 'duplicate key in this load' END"
+        )
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class ContractError(Exception):
+    """The source no longer matches the contract as a whole (a column vanished)."""
+
+
+def _nulls(contract: Contract) -> str:
+    return ", ".join(f"NULL AS {_quote(n)}" for n in contract.columns)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _escape(text: str) -> str:
+    return text.replace("'", "''")

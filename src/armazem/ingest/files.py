@@ -1,0 +1,163 @@
+"""File sources: CSV (header or not, BOM, any delimiter and encoding), JSON-lines documents, and
+web-server access logs in Apache/Nginx combined format. Each reader streams bounded batches and
+hands back the records it cannot parse, with the reason, for quarantine.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from armazem.errors import ArmazemError
+from armazem.ingest.batches import Batch, Reader, unreadable
+
+COMBINED_LOG = (
+    r'^(?P<ip>\S+) \S+ (?P<user>\S+) \[(?P<time>[^\]]+)\] "(?P<method>[A-Z]+) (?P<path>\S+) '
+    r'(?P<protocol>[^"]*)" (?P<status>\d{3}) (?P<bytes>\d+|-) "(?P<referrer>[^"]*)" '
+    r'"(?P<user_agent>[^"]*)"$'
+)
+LOG_COLUMNS = ("ip", "time", "method", "path", "protocol", "status", "bytes", "referrer",
+               "user_agent")  # fmt: skip
+
+
+def matching(folder: Path, pattern: str) -> list[Path]:
+    """The files of a source in name order; a missing folder is a user error."""
+    if not folder.is_dir():
+        raise ArmazemError(f"source folder {folder} does not exist", "run `armazem simulate` first")
+    return sorted(folder.glob(pattern))
+
+
+def read_csv(
+    paths: Iterable[Path],
+    columns: list[str],
+    header: bool = True,
+    delimiter: str = ",",
+    encoding: str = "utf8",
+    block_size: int = 16 << 20,
+) -> Reader:
+    """Every value as text (the contract casts it), with `source_file` and `row_number`; rows with
+    the wrong field count are unreadable."""
+    for path in paths:
+        rejected: list[tuple[str, str]] = []
+
+        def on_invalid(row: pacsv.InvalidRow, path: Path = path, rejected=rejected) -> str:
+            rejected.append((f"{path.name} line {row.number}: expected {row.expected_columns} "
+                             f"fields, found {row.actual_columns}", row.text or ""))  # fmt: skip
+            return "skip"
+
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                column_names=columns,
+                skip_rows=1 if header else 0,
+                encoding=encoding,
+                block_size=block_size,
+            ),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(columns, pa.string())),
+        )
+        position = 0
+        for record_batch in reader:
+            rows = pa.Table.from_batches([record_batch])
+            rows = _with_origin(rows, path, range(position + 1, position + rows.num_rows + 1))
+            position += rows.num_rows
+            yield Batch(rows, unreadable(rejected))
+            rejected.clear()
+        if rejected:
+            empty = pa.table({c: pa.array([], pa.string()) for c in columns})
+            yield Batch(_with_origin(empty, path, []), unreadable(rejected))
+
+
+def read_documents(
+    paths: Iterable[Path], fields: dict[str, str], rest: str | None, batch_size: int
+) -> Reader:
+    """JSON-lines documents flattened to columns: `fields` maps a document field to a column;
+    every other field goes, as JSON text, into the column `rest` (if given)."""
+    for path in paths:
+        for lines in _line_batches(path, batch_size):
+            rows: dict[str, list[object]] = {c: [] for c in [*fields.values(), *([rest] if rest else [])]}
+            rejected = []
+            for number, raw in lines:
+                document = _parse_document(raw)
+                if not isinstance(document, dict):
+                    rejected.append((f"{path.name} line {number}: {document}", _text(raw)))
+                    continue
+                for field_name, column in fields.items():
+                    value = document.pop(field_name, None)
+                    rows[column].append(None if value is None else str(value))
+                if rest:
+                    rows[rest].append(json.dumps(document, sort_keys=True) if document else None)
+            table = pa.table({c: pa.array(v, pa.string()) for c, v in rows.items()})
+            yield Batch(table, unreadable(rejected))
+
+
+def read_access_logs(paths: Iterable[Path], batch_size: int) -> Reader:
+    """Combined-format lines parsed into columns; a line that does not parse is unreadable."""
+    for path in paths:
+        for lines in _line_batches(path, batch_size):
+            rejected = []
+            text: list[str] = []
+            numbers: list[int] = []
+            for number, raw in lines:
+                try:
+                    text.append(raw.decode("utf-8"))
+                    numbers.append(number)
+                except UnicodeDecodeError:
+                    rejected.append((f"{path.name} line {number}: bytes are not UTF-8", _text(raw)))
+            parsed = pc.extract_regex(pa.array(text, pa.string()), COMBINED_LOG)
+            ok = pc.is_valid(parsed)
+            for number, line, fine in zip(numbers, text, ok.to_pylist(), strict=True):
+                if not fine:
+                    rejected.append((f"{path.name} line {number}: not a combined-format log line",
+                                     line))  # fmt: skip
+            good = pc.filter(parsed, ok)
+            columns = {name: good.field(name) for name in LOG_COLUMNS}
+            columns["time"] = pc.strptime(
+                columns["time"], format="%d/%b/%Y:%H:%M:%S %z", unit="s", error_is_null=True
+            ).cast(pa.timestamp("s"))
+            columns["bytes"] = pc.if_else(pc.equal(columns["bytes"], "-"), "0", columns["bytes"])
+            kept = pc.filter(pa.array(numbers, pa.int64()), ok).to_pylist()
+            yield Batch(_with_origin(pa.table(columns), path, kept), unreadable(rejected))
+
+
+def _with_origin(rows: pa.Table, path: Path, numbers: Iterable[int]) -> pa.Table:
+    """The file and the row (or line) number each row came from: its natural key."""
+    numbers = pa.array(list(numbers), pa.int64())
+    return rows.append_column("source_file", pa.array([path.name] * len(numbers), pa.string())) \
+        .append_column("row_number", numbers)
+
+
+def _line_batches(path: Path, size: int) -> Iterator[list[tuple[int, bytes]]]:
+    """Numbered non-empty lines in lists of at most `size`; bytes, so bad encodings surface."""
+    batch: list[tuple[int, bytes]] = []
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            line = raw.rstrip(b"\r\n")
+            if number == 1:
+                line = line.removeprefix(b"\xef\xbb\xbf")
+            if line.strip():
+                batch.append((number, line))
+            if len(batch) >= size:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def _parse_document(raw: bytes) -> dict[str, object] | str:
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return "bytes are not UTF-8"
+    except json.JSONDecodeError as exc:
+        return f"not valid JSON ({exc.msg})"
+    return document if isinstance(document, dict) else "not a JSON object"
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="backslashreplace")
