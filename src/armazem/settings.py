@@ -37,8 +37,8 @@ class Settings(BaseSettings):
     capstone_dir: Path = Path("../shared/capstone")
     seed: int = 42
     scale: float = Field(0.1, gt=0, le=100, description="1.0 is about a million order lines")
-    oltp_url: str = "sqlite:///data/sources/softcart.sqlite"
-    warehouse_url: str = "duckdb:///data/warehouse.duckdb"
+    oltp_url: str = "sqlite:///{data_dir}/sources/softcart.sqlite"
+    warehouse_url: str = "duckdb:///{data_dir}/warehouse.duckdb"
     mysql_url: str = "mysql://root@127.0.0.1:3306"
     postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
     batch_size: int = Field(100_000, ge=1_000, le=10_000_000)
@@ -87,11 +87,15 @@ class Settings(BaseSettings):
         return self.path(self.capstone_dir)
 
     def local_file(self, url: str) -> Path | None:
-        """The file behind a `sqlite:///` or `duckdb:///` URL, or None for a server URL."""
+        """The file behind a `sqlite:///` or `duckdb:///` URL, or None for a server URL.
+
+        `sqlite:///rel/path` is relative, `sqlite:////abs/path` absolute (as in SQLAlchemy), and
+        `{data_dir}` stands for the data directory, so moving it moves the files too."""
         parts = urlsplit(url)
         if parts.scheme not in {"sqlite", "duckdb"}:
             return None
-        return self.path(parts.path[1:] if parts.path.startswith("/") else parts.path)
+        path = parts.path[1:] if parts.path.startswith("/") else parts.path
+        return self.path(path.replace("{data_dir}", str(self.data_path)))
 
     @property
     def warehouse_kind(self) -> str:

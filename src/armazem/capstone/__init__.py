@@ -1,0 +1,29 @@
+"""The SoftCart capstone tasks, run on the real data in ../shared/capstone.
+
+Each module exposes `run(settings) -> dict`, the figures `armazem capstone MODULE --json` prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from armazem.settings import Settings
+
+
+def _oltp(settings: Settings) -> dict[str, Any]:
+    from armazem.capstone import oltp
+
+    return oltp.run(settings)
+
+
+def _warehouse(settings: Settings) -> dict[str, Any]:
+    from armazem.capstone import warehouse
+
+    return warehouse.run(settings)
+
+
+MODULES: dict[str, Callable[[Settings], dict[str, Any]]] = {
+    "oltp": _oltp,
+    "warehouse": _warehouse,
+}

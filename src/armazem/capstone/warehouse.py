@@ -36,8 +36,13 @@ TABLES = {
     "DimItem": "softcartDimItem",
     "FactSales": "softcartFactSales",
 }
-DATE_HEADER = ("dateid", "date", "Year", "Quarter", "QuarterName", "Month", "Monthname", "Day",
-               "Weekday", "WeekdayName")  # fmt: skip
+_INT, _SMALL, _TEXT = pa.int32(), pa.int16(), pa.string()
+# The files' columns and types; `date` stays text until it has been checked against Year/Month/Day.
+DATE_COLUMNS = {"dateid": _INT, "date": _TEXT, "Year": _SMALL, "Quarter": _SMALL,
+                "QuarterName": _TEXT, "Month": _SMALL, "Monthname": _TEXT, "Day": _SMALL,
+                "Weekday": _SMALL, "WeekdayName": _TEXT}  # fmt: skip
+CATEGORY_COLUMNS = {"categoryid": _INT, "category": _TEXT}
+COUNTRY_COLUMNS = {"countryid": _INT, "country": _TEXT}
 SQL = Path(__file__).with_name("sql")
 # Report -> the view that warehouse_reports.sql creates for it.
 REPORTS = {
@@ -48,20 +53,6 @@ REPORTS = {
 MATVIEW = "staging.total_sales_per_country"
 # PostgreSQL gets a real materialized view; DuckDB has none, so there it is a table of that name.
 MATVIEW_KIND = {"postgresql": "MATERIALIZED VIEW", "duckdb": "TABLE"}
-# The simulator's facts: one row per completed order; its first line gives category and item.
-FACTS_SQL = """
-SELECT o.order_id AS orderid, d.dateid, c.country_id AS countryid, p.category_id AS categoryid,
-       l.product_id AS itemid, cast(round(l.amount, 2) AS DECIMAL(12, 2)) AS amount
-FROM orders AS o
-JOIN (SELECT order_id, arg_min(product_id, order_line_id) AS product_id,
-             sum(quantity * unit_price) AS amount
-      FROM order_lines GROUP BY order_id) AS l ON l.order_id = o.order_id
-JOIN products AS p ON p.product_id = l.product_id
-JOIN customers AS c ON c.customer_id = o.customer_id
-LEFT JOIN dim_date AS d ON d.date = cast(o.ordered_at AS DATE)
-WHERE o.status = 'completed'
-ORDER BY orderid
-"""
 
 
 def run(settings: Settings, *, database: str = DATABASE) -> dict[str, Any]:
@@ -73,11 +64,11 @@ def run(settings: Settings, *, database: str = DATABASE) -> dict[str, Any]:
     dim_date, corrections = read_dim_date(folder / "DimDate.csv")
     tables = {
         "DimDate": dim_date,
-        "DimCategory": read_named_ids(folder / "DimCategory.csv", "categoryid", "category"),
-        "DimCountry": read_named_ids(folder / "DimCountry.csv", "countryid", "country"),
+        "DimCategory": read_csv(folder / "DimCategory.csv", CATEGORY_COLUMNS),
+        "DimCountry": read_csv(folder / "DimCountry.csv", COUNTRY_COLUMNS),
     }
-    conninfo = ensure_database(settings.postgres_url, database)  # fail fast when it is down
     tables |= simulate_sales(settings.seed, min(settings.scale, MAX_SCALE), tables)
+    conninfo = ensure_database(settings.postgres_url, database)
     engines = {
         "postgresql": build_postgresql(conninfo, tables),
         "duckdb": build_duckdb(settings.data_path / "capstone" / "softcart.duckdb", tables),
@@ -93,8 +84,8 @@ def run(settings: Settings, *, database: str = DATABASE) -> dict[str, Any]:
 # --- dimensions from the capstone files ---------------------------------------------------------
 
 
-def read_csv(path: Path, header: tuple[str, ...]) -> pa.Table:
-    """The file's rows as text columns; tolerates a byte-order mark and a missing last newline."""
+def read_csv(path: Path, columns: dict[str, pa.DataType]) -> pa.Table:
+    """The file as typed columns; tolerates a byte-order mark and a missing last newline."""
     if not path.is_file():
         raise ArmazemError(
             f"capstone file {path} not found",
@@ -103,30 +94,21 @@ def read_csv(path: Path, header: tuple[str, ...]) -> pa.Table:
         )
     with path.open(encoding="utf-8-sig", newline="") as handle:
         rows = [row for row in csv.reader(handle) if row]
+    header = tuple(columns)
     if not rows or tuple(rows[0]) != header:
         raise ArmazemError(
-            f"{path} does not start with the header {','.join(header)}",
-            "use the capstone's softcart-dw file",
+            f"{path} does not start with {','.join(header)}", "use the capstone's file"
         )
     if any(len(row) != len(header) for row in rows):
         raise ArmazemError(f"{path} has rows without {len(header)} fields", "repair the file")
-    columns = list(zip(*rows[1:], strict=True)) or [()] * len(header)
-    return pa.table({name: pa.array(col, pa.string()) for name, col in zip(header, columns, strict=True)})
-
-
-def as_ints(table: pa.Table, names: tuple[str, ...], kind: pa.DataType, path: Path) -> pa.Table:
-    """The table with the named columns cast to integers, or an error naming the file."""
+    values = list(zip(*rows[1:])) or [()] * len(header)  # noqa: B905 - lengths checked above
     try:
-        for name in names:
-            index = table.schema.get_field_index(name)
-            table = table.set_column(index, name, table[name].cast(kind))
+        arrays = [pa.array(v, _TEXT).cast(t) for v, t in zip(values, columns.values(), strict=True)]
     except pa.ArrowInvalid as exc:
-        raise ArmazemError(f"{path} has a non-integer {name}: {exc}", "repair the file") from None
-    return table
-
-
-def read_named_ids(path: Path, id_name: str, name: str) -> pa.Table:
-    return as_ints(read_csv(path, (id_name, name)), (id_name,), pa.int32(), path)
+        raise ArmazemError(
+            f"{path} has a value of the wrong type: {exc}", "repair the file"
+        ) from None
+    return pa.table(dict(zip(header, arrays, strict=True)))
 
 
 def read_dim_date(path: Path) -> tuple[pa.Table, dict[str, int]]:
@@ -134,9 +116,7 @@ def read_dim_date(path: Path) -> tuple[pa.Table, dict[str, int]]:
     Year/Month/Day wherever they disagree (the files label each quarter's last day with the next
     quarter; variant B swaps day and month). Returns the table and how many rows were corrected.
     """
-    raw = read_csv(path, DATE_HEADER)
-    table = as_ints(raw, ("Year", "Quarter", "Month", "Day", "Weekday"), pa.int16(), path)
-    table = as_ints(table, ("dateid",), pa.int32(), path)
+    table = read_csv(path, DATE_COLUMNS)
     ymd = zip(*(table[c].to_pylist() for c in ("Year", "Month", "Day")), strict=True)
     try:
         dates = [date(y, m, d) for y, m, d in ymd]
@@ -149,11 +129,11 @@ def read_dim_date(path: Path) -> tuple[pa.Table, dict[str, int]]:
     corrections = {
         "quarter": sum((q, f"Q{q}") != pair for q, pair in zip(quarters, given, strict=True)),
         "date": sum(
-            d.isoformat() != s for d, s in zip(dates, raw["date"].to_pylist(), strict=True)
+            d.isoformat() != s for d, s in zip(dates, table["date"].to_pylist(), strict=True)
         ),
     }
     table = table.set_column(1, "date", pa.array(dates, pa.date32()))
-    table = table.set_column(3, "Quarter", pa.array(quarters, pa.int16()))
+    table = table.set_column(3, "Quarter", pa.array(quarters, _SMALL))
     table = table.set_column(4, "QuarterName", pa.array([f"Q{q}" for q in quarters]))
     return table, corrections
 
@@ -171,7 +151,7 @@ def simulate_sales(seed: int, scale: float, dims: dict[str, pa.Table]) -> dict[s
         for name in ("orders", "order_lines", "products", "customers"):
             con.register(name, shop[name])
         con.register("dim_date", dims["DimDate"])
-        facts = con.execute(FACTS_SQL).to_arrow_table()
+        facts = con.execute(statements("warehouse_facts.sql")[0]).to_arrow_table()
     finally:
         con.close()
     undated = facts["dateid"].null_count
@@ -207,7 +187,7 @@ def ensure_database(url: str, database: str) -> str:
                 conn.execute(f'CREATE DATABASE "{database}"')
     except psycopg.OperationalError as exc:
         raise ArmazemError(
-            f"PostgreSQL at {safe_url(url)} is unreachable ({str(exc).strip()})",
+            f"PostgreSQL at {safe_url(url)} is unreachable ({' '.join(str(exc).split())})",
             f"start it with `{START_POSTGRES}`, or set ARMAZEM_POSTGRES_URL",
         ) from None
     return make_conninfo(url, dbname=database, connect_timeout=5)
@@ -266,13 +246,17 @@ def rebuild(
     conn.execute(f"DROP {MATVIEW_KIND[engine]} IF EXISTS {MATVIEW}")
     for name in reversed(TABLES.values()):
         conn.execute(f"DROP TABLE IF EXISTS staging.{name}")
-    for statement in CREATE_TABLES:
+    for statement in statements("warehouse_tables.sql"):
         conn.execute(statement)
     for key, name in TABLES.items():
         load(name, tables[key])
-    for key, view in REPORTS.items():
-        conn.execute(f"CREATE VIEW {view} AS {REPORT_SQL[key]}")
-    conn.execute(f"CREATE {MATVIEW_KIND[engine]} {MATVIEW} AS {TOTAL_SALES_SQL}")
+    for statement in statements("warehouse_reports.sql"):
+        conn.execute(statement.replace("MATERIALIZED VIEW", MATVIEW_KIND[engine]))
+
+
+def statements(file: str) -> list[str]:
+    """The `;`-separated statements of a SQL file beside this module (no `;` in its comments)."""
+    return [s.strip() for s in (SQL / file).read_text(encoding="utf-8").split(";") if s.strip()]
 
 
 def figures(conn: Any) -> dict[str, Any]:

@@ -62,7 +62,9 @@ def create(settings: Settings, progress: Progress | None = None) -> dict[str, in
     return written
 
 
-def advance(settings: Settings, days: int, progress: Progress | None = None) -> dict[str, int]:
+def advance(
+    settings: Settings, days: int, progress: Progress | None = None
+) -> dict[str, int | str]:
     """Move the company forward by whole days; returns what changed, by kind."""
     if days < 1:
         raise ArmazemError(f"--advance {days} moves nothing", "pass a number of days >= 1")
@@ -70,7 +72,7 @@ def advance(settings: Settings, days: int, progress: Progress | None = None) -> 
     if not db.exists():
         raise ArmazemError("there is no SoftCart to advance yet", "run `armazem simulate` first")
     report = progress or (lambda _name, _rows: None)
-    totals: dict[str, int] = {}
+    totals: dict[str, int | str] = {}
     with db.connect() as con:
         today = _current_day(db, con)
     for _ in range(days):
@@ -80,7 +82,7 @@ def advance(settings: Settings, days: int, progress: Progress | None = None) -> 
         for kind, n in changes.items():
             totals[kind] = totals.get(kind, 0) + n
         report(today.isoformat(), sum(changes.values()))
-    totals["last_day"] = int(today.strftime("%Y%m%d"))
+    totals["last_day"] = today.isoformat()
     return totals
 
 

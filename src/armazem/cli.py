@@ -1,0 +1,273 @@
+"""The `armazem` command line: thin wrappers that turn options into settings, call the
+platform's steps and show progress. A user error prints one line and exits 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    TextColumn,
+    Task,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from armazem.errors import ArmazemError
+from armazem.settings import Settings, load_settings
+
+console = Console(stderr=True)
+out = Console()
+
+
+class _App(typer.Typer):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except ArmazemError as exc:
+            console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            sys.exit(2)
+        except KeyboardInterrupt:
+            console.print("[yellow]interrupted[/]")
+            sys.exit(130)
+
+
+app = _App(
+    help="armazem: a data platform in a box. `armazem run` does everything on this laptop.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+ProfileOption = Annotated[
+    str | None, typer.Option("--profile", "-p", help="settings profile (default: embedded)")
+]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="settings file (default: ./armazem.toml)")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="print one JSON object on stdout")]
+SeedOption = Annotated[int | None, typer.Option(help="random seed: same seed, same company")]
+ScaleOption = Annotated[float | None, typer.Option(help="size; 1.0 is ~1 million order lines")]
+
+
+@app.callback()
+def main(ctx: typer.Context, profile: ProfileOption = None, config: ConfigOption = None) -> None:
+    ctx.obj = {"profile": profile, "config": config}
+
+
+def _settings(ctx: typer.Context, **overrides: Any) -> Settings:
+    return load_settings(ctx.obj["config"], ctx.obj["profile"], **overrides)
+
+
+@app.command()
+def simulate(
+    ctx: typer.Context,
+    seed: SeedOption = None,
+    scale: ScaleOption = None,
+    advance: Annotated[
+        int | None, typer.Option(help="move the existing company forward by DAYS")
+    ] = None,
+) -> None:
+    """Write SoftCart's operational systems (shop database, catalog, web logs, search terms)."""
+    from armazem.orchestrate import steps
+    from armazem.simulate import softcart
+
+    settings = _settings(ctx, seed=seed, scale=scale)
+    with _spinner() as progress:
+        task = progress.add_task("simulating", total=None)
+
+        def report(name: str, rows: int) -> None:
+            progress.update(task, description=f"{name}: {rows:,} rows")
+
+        if advance is not None:
+            changes = softcart.advance(settings, advance, report)
+        else:
+            _, changes = steps.simulate(settings, report)
+    _print_mapping("SoftCart " + ("advanced" if advance else "simulated"), changes)
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    tables: Annotated[
+        list[str] | None, typer.Argument(help="SOURCE or SOURCE.TABLE; all when omitted")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Extract every source into the lake and the warehouse's raw tables."""
+    from armazem.orchestrate import steps
+
+    settings = _settings(ctx)
+    with _table_progress(quiet=as_json) as (on_table, on_rows):
+        _, results = steps.load(settings, tables, on_table, on_rows)
+    if as_json:
+        out.print_json(json.dumps({"loads": [r.as_dict() for r in results]}))
+        return
+    table = Table("table", "read", "loaded", "quarantined", "seconds", title="ingest")
+    for r in results:
+        table.add_row(r.table, f"{r.read:,}", f"{r.loaded:,}", f"{r.quarantined:,}", f"{r.seconds}")
+    out.print(table)
+
+
+@app.command()
+def transform(ctx: typer.Context) -> None:
+    """Build and test the dbt models, then publish the marts to production."""
+    from armazem.orchestrate import steps
+    from armazem.orchestrate.runner import Runner
+
+    runner = Runner(_settings(ctx))
+    with _node_progress() as on_node:
+        runner.step("transform", lambda: steps.build(runner.settings, on_node))
+    runner.step("publish", lambda: steps.publish_marts(runner.settings))
+    _print_steps(runner)
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    seed: SeedOption = None,
+    scale: ScaleOption = None,
+    resimulate: Annotated[
+        bool, typer.Option(help="regenerate the company even if its systems exist")
+    ] = False,
+) -> None:
+    """Run the whole platform: simulate, ingest, transform, publish."""
+    from armazem.orchestrate import steps
+    from armazem.orchestrate.runner import Runner
+
+    settings = _settings(ctx, seed=seed, scale=scale)
+    runner = Runner(settings)
+    console.print(
+        f"armazem run [bold]{runner.run_id}[/]: profile {settings.profile}, "
+        f"seed {settings.seed}, scale {settings.scale}"
+    )
+    with _spinner() as sim, _table_progress() as (on_table, on_rows), _node_progress() as on_node:
+        task = sim.add_task("simulate", total=None)
+        steps.run_all(
+            runner,
+            resimulate=resimulate or seed is not None or scale is not None,
+            simulate_progress=lambda name, rows: sim.update(task, description=f"{name}: {rows:,}"),
+            on_table=on_table,
+            on_rows=on_rows,
+            on_node=on_node,
+        )
+    _print_steps(runner)
+
+
+@app.command()
+def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """What the warehouse holds (every table and its rows) and the last runs."""
+    from armazem.warehouse import open_warehouse
+
+    report = open_warehouse(_settings(ctx)).status()
+    if as_json:
+        out.print_json(json.dumps(report))
+        return
+    tables = Table("table", "rows", title="warehouse")
+    for name, info in report["tables"].items():
+        tables.add_row(name, f"{info['rows']:,}")
+    out.print(tables)
+    runs = Table("run", "step", "started", "rows", "status", title="last runs")
+    for r in report["runs"][:12]:
+        runs.add_row(r["run_id"], r["step"], r["started_at"][:19], str(r["rows"] or ""), r["status"])
+    out.print(runs)
+
+
+@app.command()
+def capstone(
+    ctx: typer.Context,
+    module: Annotated[str, typer.Argument(help="capstone module, e.g. oltp or warehouse")],
+    as_json: JsonOption = False,
+) -> None:
+    """Run a SoftCart capstone module on the real data in ../shared/capstone."""
+    from armazem.capstone import MODULES
+
+    if module not in MODULES:
+        raise ArmazemError(f"unknown capstone module {module!r}", f"use one of {', '.join(MODULES)}")
+    settings = _settings(ctx)
+    if as_json:
+        result = MODULES[module](settings)
+        sys.stdout.write(json.dumps(result, default=str) + "\n")
+        return
+    with _spinner() as progress:
+        progress.add_task(f"capstone {module}", total=None)
+        result = MODULES[module](settings)
+    _print_mapping(f"capstone {module}", result)
+
+
+# Display helpers ---------------------------------------------------------------------------
+
+
+class _RateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed:,.0f} rows/s" if task.speed else "")
+
+
+@contextmanager
+def _spinner():
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:  # fmt: skip
+        yield progress
+
+
+@contextmanager
+def _table_progress(quiet: bool = False):
+    """A bar per table with rows read and rows/s; callbacks for the ingest step."""
+    progress = Progress(
+        TextColumn("{task.description:<24}"), BarColumn(), TextColumn("{task.completed:,.0f} rows"),
+        _RateColumn(), TimeElapsedColumn(),
+        console=console, disable=quiet,
+    )  # fmt: skip
+    tasks: dict[str, Any] = {}
+
+    def on_table(table) -> None:
+        tasks[table.name] = progress.add_task(table.name, total=None)
+
+    def on_rows(name: str, rows: int) -> None:
+        progress.advance(tasks[name], rows)
+
+    with progress:
+        yield on_table, on_rows
+
+
+@contextmanager
+def _node_progress():
+    with Progress(SpinnerColumn(), TextColumn("dbt build"), MofNCompleteColumn(),
+                  TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:  # fmt: skip
+        task = progress.add_task("", total=None)
+
+        def on_node(name: str, status: str) -> None:
+            progress.update(task, advance=1, description=f"{name} {status}")
+
+        yield on_node
+
+
+def _print_steps(runner) -> None:
+    table = Table("step", "rows", "seconds", "status", title=f"run {runner.run_id}")
+    for r in runner.results:
+        table.add_row(r.step, f"{r.rows:,}", f"{r.seconds:.2f}", r.status)
+    total = sum(r.seconds for r in runner.results)
+    table.add_row("[bold]total", "", f"[bold]{total:.2f}", "")
+    out.print(table)
+
+
+def _print_mapping(title: str, mapping: dict[str, Any]) -> None:
+    table = Table("", "", title=title, show_header=False)
+    for key, value in mapping.items():
+        shown = f"{value:,}" if isinstance(value, int) else json.dumps(value, default=str)
+        table.add_row(key, shown.strip('"'))
+    out.print(table)

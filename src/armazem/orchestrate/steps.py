@@ -1,0 +1,67 @@
+"""The platform's steps, each a plain function the CLI, the runner and Airflow can call alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from armazem import transform
+from armazem.ingest.pipeline import LoadResult, RowsCallback, ingest
+from armazem.ingest.sources import SourceTable
+from armazem.orchestrate.runner import Runner, StepFailed
+from armazem.settings import Settings
+from armazem.simulate import softcart
+from armazem.warehouse import open_warehouse
+from armazem.warehouse.publish import publish
+
+
+def simulate(settings: Settings, progress: softcart.Progress | None = None) -> tuple[int, dict]:
+    written = softcart.create(settings, progress)
+    return sum(written.values()), written
+
+
+def load(
+    settings: Settings,
+    names: list[str] | None = None,
+    on_start: Callable[[SourceTable], None] | None = None,
+    on_rows: RowsCallback | None = None,
+) -> tuple[int, list[LoadResult]]:
+    results = ingest(settings, names, on_start, on_rows)
+    return sum(r.read for r in results), results
+
+
+def build(
+    settings: Settings, on_event: Callable[[str, str], None] | None = None
+) -> tuple[int, transform.BuildResult]:
+    """dbt build (models and their tests) in the staging schema; raises if any node failed."""
+    result = transform.build(settings, on_event)
+    if not result.success:
+        shown = "; ".join(result.failures[:3])
+        raise StepFailed(
+            f"{len(result.failures)} model(s) or test(s) failed, production left as it was: {shown}",
+            f"see {settings.data_path / 'dbt' / 'logs'} and fix the data or the model",
+        )
+    return result.models + result.tests, result
+
+
+def publish_marts(settings: Settings) -> tuple[int, dict[str, int]]:
+    published = publish(open_warehouse(settings), transform.PUBLISHED_PREFIXES)
+    return sum(published.values()), published
+
+
+def run_all(
+    runner: Runner,
+    resimulate: bool = False,
+    simulate_progress: softcart.Progress | None = None,
+    on_table: Callable[[SourceTable], None] | None = None,
+    on_rows: RowsCallback | None = None,
+    on_node: Callable[[str, str], None] | None = None,
+) -> None:
+    """simulate (unless the company exists) → ingest → transform → publish."""
+    settings = runner.settings
+    if resimulate or not softcart.shop_database(settings).exists():
+        runner.step("simulate", lambda: simulate(settings, simulate_progress))
+    else:
+        runner.skip("simulate", "sources exist; pass --resimulate to regenerate them")
+    runner.step("ingest", lambda: load(settings, None, on_table, on_rows))
+    runner.step("transform", lambda: build(settings, on_node))
+    runner.step("publish", lambda: publish_marts(settings))
