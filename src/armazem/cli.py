@@ -19,8 +19,8 @@ from rich.progress import (
     Progress,
     ProgressColumn,
     SpinnerColumn,
-    TextColumn,
     Task,
+    TextColumn,
     TimeElapsedColumn,
 )
 from rich.table import Table
@@ -38,7 +38,9 @@ class _App(typer.Typer):
         try:
             return super().__call__(*args, **kwargs)
         except ArmazemError as exc:
-            console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            console.print(
+                f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+            )
             sys.exit(2)
         except KeyboardInterrupt:
             console.print("[yellow]interrupted[/]")
@@ -182,7 +184,9 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     out.print(tables)
     runs = Table("run", "step", "started", "rows", "status", title="last runs")
     for r in report["runs"][:12]:
-        runs.add_row(r["run_id"], r["step"], r["started_at"][:19], str(r["rows"] or ""), r["status"])
+        runs.add_row(
+            r["run_id"], r["step"], r["started_at"][:19], str(r["rows"] or ""), r["status"]
+        )
     out.print(runs)
 
 
@@ -196,7 +200,9 @@ def capstone(
     from armazem.capstone import MODULES
 
     if module not in MODULES:
-        raise ArmazemError(f"unknown capstone module {module!r}", f"use one of {', '.join(MODULES)}")
+        raise ArmazemError(
+            f"unknown capstone module {module!r}", f"use one of {', '.join(MODULES)}"
+        )
     settings = _settings(ctx)
     if as_json:
         result = MODULES[module](settings)
@@ -229,7 +235,7 @@ def _table_progress(quiet: bool = False):
     progress = Progress(
         TextColumn("{task.description:<24}"), BarColumn(), TextColumn("{task.completed:,.0f} rows"),
         _RateColumn(), TimeElapsedColumn(),
-        console=console, disable=quiet,
+        console=console, disable=quiet, transient=True,
     )  # fmt: skip
     tasks: dict[str, Any] = {}
 

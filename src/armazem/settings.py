@@ -1,9 +1,9 @@
-"""Settings: `armazem.toml` (top-level defaults plus one table per profile) and `ARMAZEM_*` variables.
+"""Settings: `armazem.toml` (top-level defaults plus a table per profile) and `ARMAZEM_*` variables.
 
 Precedence, highest first: command-line options, `ARMAZEM_*` environment variables, the chosen
-profile's table, the top-level keys of the file, the defaults below. Relative paths in the file (and in
-`sqlite:///` / `duckdb:///` URLs) are resolved against the directory that holds the file, so the
-platform behaves the same from any working directory.
+profile's table, the top-level keys of the file, the defaults below. Relative paths in the file
+(and in `sqlite:///` / `duckdb:///` URLs) are resolved against the directory that holds the file,
+so the platform behaves the same from any working directory.
 """
 
 from __future__ import annotations
@@ -131,7 +131,9 @@ def find_config(explicit: Path | None = None) -> Path | None:
     """The config file: the one given, else $ARMAZEM_CONFIG, else ./armazem.toml if present."""
     if explicit is not None:
         if not explicit.is_file():
-            raise ArmazemError(f"config file {explicit} not found", "pass an existing --config path")
+            raise ArmazemError(
+                f"config file {explicit} not found", "pass an existing --config path"
+            )
         return explicit.resolve()
     env = os.environ.get(f"{ENV_PREFIX}CONFIG")
     if env:
@@ -172,14 +174,18 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
-        raise ArmazemError(f"{path} is not valid TOML: {exc}", "correct the file's syntax") from None
+        raise ArmazemError(
+            f"{path} is not valid TOML: {exc}", "correct the file's syntax"
+        ) from None
 
 
 def _reject_unknown_environment() -> None:
     known = {f"{ENV_PREFIX}{field.upper()}" for field in Settings.model_fields} | {
         f"{ENV_PREFIX}CONFIG"
     }
-    unknown = sorted(k for k in os.environ if k.upper().startswith(ENV_PREFIX) and k.upper() not in known)
+    unknown = sorted(
+        k for k in os.environ if k.upper().startswith(ENV_PREFIX) and k.upper() not in known
+    )
     if unknown:
         raise ArmazemError(
             f"unknown environment variable {unknown[0]}",
@@ -190,7 +196,10 @@ def _reject_unknown_environment() -> None:
 def _describe(exc: ValidationError, path: Path | None, profile: str) -> str:
     error = exc.errors()[0]
     key = ".".join(str(p) for p in error["loc"]) or "settings"
+    variable = f"{ENV_PREFIX}{key.upper()}"
     where = f"{path.name} [profiles.{profile}]" if path else "settings"
+    if variable in {k.upper() for k in os.environ}:
+        where = variable
     if error["type"] == "extra_forbidden":
         return f"unknown setting {key!r} in {where}"
     message = error["msg"].removeprefix("Value error, ")

@@ -56,9 +56,13 @@ class Validator:
         self.contract = contract
         self.con = duckdb.connect()
         self.columns = ", ".join(_quote(c) for c in contract.columns)
-        self.schema = self.con.execute(
-            f"SELECT {contract.try_cast_sql()} FROM (SELECT {_nulls(contract)}) LIMIT 0"
-        ).fetch_arrow_table().schema
+        self.schema = (
+            self.con.execute(
+                f"SELECT {contract.try_cast_sql()} FROM (SELECT {_nulls(contract)}) LIMIT 0"
+            )
+            .to_arrow_table()
+            .schema
+        )
         if contract.key:
             keys = ", ".join(f"{_quote(k)} {contract.columns[k]}" for k in contract.key)
             self.con.execute(f"CREATE TABLE seen ({keys})")
@@ -82,11 +86,11 @@ class Validator:
         )
         good = self.con.execute(
             f"SELECT {self.columns} FROM checked WHERE _reason IS NULL ORDER BY _row"
-        ).fetch_arrow_table()
+        ).to_arrow_table()
         bad = self.con.execute(
             "SELECT _reason AS reason, CAST(to_json(_raw) AS VARCHAR) AS record "
             "FROM checked WHERE _reason IS NOT NULL ORDER BY _row"
-        ).fetch_arrow_table()
+        ).to_arrow_table()
         if self.contract.key:
             keys = ", ".join(_quote(k) for k in self.contract.key)
             self.con.execute(f"INSERT INTO seen SELECT {keys} FROM checked WHERE _reason IS NULL")

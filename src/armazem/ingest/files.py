@@ -80,7 +80,9 @@ def read_documents(
     every other field goes, as JSON text, into the column `rest` (if given)."""
     for path in paths:
         for lines in _line_batches(path, batch_size):
-            rows: dict[str, list[object]] = {c: [] for c in [*fields.values(), *([rest] if rest else [])]}
+            rows: dict[str, list[object]] = {
+                c: [] for c in [*fields.values(), *([rest] if rest else [])]
+            }
             rejected = []
             for number, raw in lines:
                 document = _parse_document(raw)
@@ -128,8 +130,9 @@ def read_access_logs(paths: Iterable[Path], batch_size: int) -> Reader:
 def _with_origin(rows: pa.Table, path: Path, numbers: Iterable[int]) -> pa.Table:
     """The file and the row (or line) number each row came from: its natural key."""
     numbers = pa.array(list(numbers), pa.int64())
-    return rows.append_column("source_file", pa.array([path.name] * len(numbers), pa.string())) \
-        .append_column("row_number", numbers)
+    return rows.append_column(
+        "source_file", pa.array([path.name] * len(numbers), pa.string())
+    ).append_column("row_number", numbers)
 
 
 def _line_batches(path: Path, size: int) -> Iterator[list[tuple[int, bytes]]]:

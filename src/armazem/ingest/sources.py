@@ -50,7 +50,9 @@ def _shop_table(table: str) -> SourceTable:
         url = sql.connectorx_url(settings.oltp_url, settings.local_file(settings.oltp_url))
         return sql.read_table(url, table, columns, key, settings.batch_size)
 
-    return SourceTable("shop", table, Contract(columns, key, required, _SHOP_RULES.get(table, {})), read)
+    return SourceTable(
+        "shop", table, Contract(columns, key, required, _SHOP_RULES.get(table, {})), read
+    )
 
 
 def _read_catalog(settings: Settings) -> Reader:

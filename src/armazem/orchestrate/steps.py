@@ -37,7 +37,8 @@ def build(
     if not result.success:
         shown = "; ".join(result.failures[:3])
         raise StepFailed(
-            f"{len(result.failures)} model(s) or test(s) failed, production left as it was: {shown}",
+            f"{len(result.failures)} model(s) or test(s) failed, "
+            f"production left as it was: {shown}",
             f"see {settings.data_path / 'dbt' / 'logs'} and fix the data or the model",
         )
     return result.models + result.tests, result

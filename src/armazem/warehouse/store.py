@@ -120,7 +120,9 @@ class DuckDBWarehouse:
         keys = ("run_id", "step", "started_at", "ended_at", "rows", "status", "error")
         return {
             "tables": tables,
-            "runs": [json.loads(json.dumps(dict(zip(keys, r, strict=True)), default=str)) for r in runs],
+            "runs": [
+                json.loads(json.dumps(dict(zip(keys, r, strict=True)), default=str)) for r in runs
+            ],
         }
 
 

@@ -34,6 +34,8 @@ LAST_NAMES = np.array(
     "silva smith kumar muller rossi garcia tanaka kim novak jensen dubois costa okafor "
     "nguyen cohen ivanova".split()
 )
+HOUR_WEIGHTS = (1, 0.6, 0.4, 0.3, 0.3, 0.4, 0.7, 1.2, 1.8, 2.2, 2.5, 2.6,
+                2.7, 2.6, 2.5, 2.4, 2.5, 2.8, 3.2, 3.6, 3.8, 3.2, 2.4, 1.6)  # fmt: skip
 DOMAINS = np.array(["example.com", "mail.example.org", "shop.example.net"])
 
 
@@ -247,8 +249,7 @@ def history(seed: int, scale: float) -> dict[str, pa.Table]:
 
 def _timestamps(days: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A time of day for each day, busiest in the evening."""
-    hour_weight = np.array([1, 0.6, 0.4, 0.3, 0.3, 0.4, 0.7, 1.2, 1.8, 2.2, 2.5, 2.6,
-                            2.7, 2.6, 2.5, 2.4, 2.5, 2.8, 3.2, 3.6, 3.8, 3.2, 2.4, 1.6])  # fmt: skip
+    hour_weight = np.array(HOUR_WEIGHTS)
     hours = rng.choice(24, len(days), p=hour_weight / hour_weight.sum())
     seconds = hours * 3600 + rng.integers(0, 3600, len(days))
     return days.astype("datetime64[s]") + seconds.astype("timedelta64[s]")

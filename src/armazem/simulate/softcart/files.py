@@ -98,8 +98,9 @@ def access_log_lines(
     size = np.where(status == 304, 0, rng.lognormal(8.5, 1.2, n).astype(np.int64))
     referrer = np.where(rng.random(n) < 0.4, '"-"', '"https://softcart.example/"')
     agent = USER_AGENTS[rng.choice(len(USER_AGENTS), n, p=[0.4, 0.2, 0.25, 0.1, 0.05])]
-    lines = _concat(ip, " - - [", stamp, '] "', method, " ", path, ' HTTP/1.1" ',
-                    status.astype(str), " ", size.astype(str), " ", referrer, ' "', agent, '"')  # fmt: skip
+    request = _concat('"', method, " ", path, ' HTTP/1.1"')
+    lines = _concat(ip, " - - [", stamp, "] ", request, " ", status.astype(str), " ",
+                    size.astype(str), " ", referrer, ' "', agent, '"')  # fmt: skip
     if dirty:
         cut = rng.choice(n, min(dirty, n), replace=False)
         lines[cut] = [line[: len(line) // 3] for line in lines[cut]]

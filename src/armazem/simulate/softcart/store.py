@@ -46,7 +46,8 @@ SCHEMA: dict[str, list[tuple[str, str, bool]]] = {
         ("valid_from", "ts", False),
     ],
     "inventory": [
-        ("product_id", "id", False), ("quantity_on_hand", "int", False), ("updated_at", "ts", False),
+        ("product_id", "id", False), ("quantity_on_hand", "int", False),
+        ("updated_at", "ts", False),
     ],
     "orders": [
         ("order_id", "bigid", False), ("customer_id", "id", False), ("ordered_at", "ts", False),
@@ -98,7 +99,7 @@ class ShopDatabase:
             con.close()
 
     def create(self, tables: dict[str, pa.Table]) -> dict[str, int]:
-        """Replace the whole database with these tables, in one transaction where the engine allows."""
+        """Replace the whole database with these tables, in one transaction where possible."""
         written = {}
         with self.connect() as con:
             cur = con.cursor()
@@ -140,7 +141,8 @@ class ShopDatabase:
             for c, t, nullable in SCHEMA[name]
         ]
         suffix = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4" if self.dialect else ""
-        return f"CREATE TABLE {name} ({', '.join(columns)}, PRIMARY KEY ({SCHEMA[name][0][0]})){suffix}"
+        key = SCHEMA[name][0][0]
+        return f"CREATE TABLE {name} ({', '.join(columns)}, PRIMARY KEY ({key})){suffix}"
 
     def _tables(self, con: Connection) -> set[str]:
         sql = (
@@ -170,7 +172,9 @@ def _open_mysql(url: str) -> Connection:
     parts = urlsplit(url)
     database = parts.path.strip("/")
     if not database:
-        raise ArmazemError(f"shop database URL {redact_url(url)} names no database", "add /softcart")
+        raise ArmazemError(
+            f"shop database URL {redact_url(url)} names no database", "add /softcart"
+        )
     kwargs = {
         "host": parts.hostname or "127.0.0.1",
         "port": parts.port or 3306,

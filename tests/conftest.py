@@ -1,0 +1,39 @@
+"""Shared fixtures: settings pointed at a temporary data directory, and a small company."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from armazem.settings import Settings, load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+SMALL = 0.01  # about 10,000 order lines
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings of the repository's armazem.toml, with data in a fresh temporary directory."""
+    for name in list(os.environ):
+        if name.startswith("ARMAZEM_"):
+            monkeypatch.delenv(name)
+    return load_settings(REPO / "armazem.toml").model_copy(
+        update={"data_dir": tmp_path / "data", "scale": SMALL}
+    )
+
+
+@pytest.fixture(scope="session")
+def small_company(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A company simulated once per test session and advanced two days. Tests may ingest it;
+    none may change its sources."""
+    from armazem.simulate import softcart
+
+    data = tmp_path_factory.mktemp("company") / "data"
+    settings = load_settings(REPO / "armazem.toml").model_copy(
+        update={"data_dir": data, "scale": SMALL}
+    )
+    softcart.create(settings)
+    softcart.advance(settings, 2)
+    return settings

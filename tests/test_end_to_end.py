@@ -1,0 +1,91 @@
+"""`armazem run` on the embedded profile, end to end, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+MARTS = {"dim_date", "dim_customer", "dim_product", "dim_category", "dim_country", "fct_sales",
+         "fct_web_requests", "rpt_sales_by_year_country", "rpt_sales_by_country_category",
+         "rpt_avg_sales_by_year_country", "rpt_total_sales_per_country"}  # fmt: skip
+
+
+def armazem(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARMAZEM_")}
+    env.update({"ARMAZEM_DATA_DIR": str(data), "COLUMNS": "120"})
+    result = subprocess.run(
+        [sys.executable, "-m", "armazem", *args],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def business_tables(data: Path) -> dict[str, list[tuple]]:
+    """Every table outside `_armazem` (whose rows carry load ids and times), rows sorted."""
+    con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
+    try:
+        names = con.execute(
+            "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+            "WHERE table_schema <> '_armazem' AND table_type = 'BASE TABLE'"
+        ).fetchall()
+        return {n: sorted(con.execute(f"SELECT * FROM {n}").fetchall(), key=repr) for (n,) in names}
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    data = tmp_path_factory.mktemp("run-a")
+    return data, armazem(data, "run", "--seed", "11", "--scale", "0.01").stdout
+
+
+@pytest.mark.slow
+def test_run_does_every_step_and_prints_the_summary(first_run: tuple[Path, str]) -> None:
+    _, summary = first_run
+    for step in ("simulate", "ingest", "transform", "publish", "total"):
+        assert step in summary
+
+
+@pytest.mark.slow
+def test_status_lists_every_table_and_the_run(first_run: tuple[Path, str]) -> None:
+    data, _ = first_run
+    status = json.loads(armazem(data, "status", "--json").stdout)
+    production = {t.split(".", 1)[1] for t in status["tables"] if t.startswith("production.")}
+    assert production == MARTS
+    assert all(status["tables"][f"production.{t}"]["rows"] > 0 for t in MARTS)
+    assert (
+        status["tables"]["production.fct_sales"]["rows"]
+        == (status["tables"]["raw_shop.order_lines"]["rows"])
+    )
+    steps = {r["step"]: r["status"] for r in status["runs"]}
+    assert steps == dict.fromkeys(("simulate", "ingest", "transform", "publish"), "success")
+
+
+@pytest.mark.slow
+def test_same_seed_gives_identical_warehouse_tables(
+    first_run: tuple[Path, str], tmp_path: Path
+) -> None:
+    data, _ = first_run
+    armazem(tmp_path, "run", "--seed", "11", "--scale", "0.01")
+    first, second = business_tables(data), business_tables(tmp_path)
+    assert set(first) == set(second)
+    assert len(first) > 20
+    for name in first:
+        assert first[name] == second[name], name
+
+
+@pytest.mark.slow
+def test_a_repeated_run_changes_nothing(first_run: tuple[Path, str]) -> None:
+    data, _ = first_run
+    before = business_tables(data)
+    summary = armazem(data, "run").stdout
+    assert "skipped" in summary  # the company exists: not simulated again
+    assert business_tables(data) == before
