@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,3 +39,25 @@ def small_company(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     softcart.create(settings)
     softcart.advance(settings, 2)
     return settings
+
+
+MARIADB_URL = "mysql://root@127.0.0.1:3306"
+START_MARIADB = "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd"
+
+
+@pytest.fixture
+def mariadb_database() -> Iterator[str]:
+    """A fresh, empty MariaDB database URL; fails (never skips) when MariaDB is down."""
+    import pymysql
+
+    name = f"armazem_test_{uuid.uuid4().hex[:8]}"
+    try:
+        con = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="")
+    except pymysql.err.OperationalError as exc:
+        pytest.fail(f"MariaDB at 127.0.0.1:3306 is not reachable ({exc}); start it: {START_MARIADB}")
+    try:
+        yield f"{MARIADB_URL}/{name}"
+    finally:
+        with con.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS {name}")
+        con.close()

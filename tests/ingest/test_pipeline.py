@@ -5,6 +5,7 @@ import pytest
 
 from armazem.errors import ArmazemError
 from armazem.ingest.pipeline import ingest
+from armazem.ingest.sources import SOURCES
 from armazem.settings import Settings
 
 
@@ -52,7 +53,10 @@ def test_raw_tables_have_the_contract_types(loaded) -> None:
     _, _, con = loaded
     types = dict(con.execute(
         "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = 'raw_shop' AND table_name = 'order_lines'").fetchall())  # fmt: skip
+        "WHERE table_schema = 'raw_shop' AND table_name = 'order_lines' "
+        "ORDER BY ordinal_position").fetchall())  # fmt: skip
+    contract = next(t.contract for t in SOURCES if t.name == "shop.order_lines")
+    assert list(types) == list(contract.columns)  # no more, no fewer, in the contract's order
     assert types["unit_price"] == "DECIMAL(10,2)"
     assert types["created_at"] == "TIMESTAMP"
     assert types["order_line_id"] == "BIGINT"

@@ -73,13 +73,13 @@ class DuckDBWarehouse:
                 con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
                 con.execute(
                     f'CREATE OR REPLACE TABLE "{schema}"."{table}" AS '
-                    "SELECT * FROM read_parquet(?)",
+                    "SELECT * FROM read_parquet(?, hive_partitioning = false)",
                     [str(data_file)],
                 )
                 if quarantine_file is not None:
                     con.execute(
                         f"INSERT INTO {META_SCHEMA}.quarantine SELECT ?, ?, ?, reason, record, ? "
-                        "FROM read_parquet(?)",
+                        "FROM read_parquet(?, hive_partitioning = false)",
                         [ledger["load_id"], ledger["source"], ledger["table_name"],
                          ledger["committed_at"], str(quarantine_file)],
                     )  # fmt: skip
