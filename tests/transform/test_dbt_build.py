@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -44,16 +45,9 @@ RAW_COMPLETED = """
 
 
 def settings_for(data: Path) -> Settings:
-    """Settings whose every file lives under `data` (the URLs too, not only data_dir)."""
+    """The embedded profile with every file (sources, lake, warehouse, dbt's output) in `data`."""
     base = load_settings(config=REPO / "armazem.toml", profile="embedded")
-    return base.model_copy(
-        update={
-            "data_dir": data,
-            "scale": 0.01,
-            "oltp_url": f"sqlite:///{data}/sources/softcart.sqlite",
-            "warehouse_url": f"duckdb:///{data}/warehouse.duckdb",
-        }
-    )
+    return base.model_copy(update={"data_dir": data, "scale": 0.01})
 
 
 def query(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
@@ -69,8 +63,7 @@ def scalar(settings: Settings, sql: str) -> Any:
 
 def reports(settings: Settings) -> dict[str, list[tuple[Any, ...]]]:
     return {
-        name: sorted(query(settings, f"select * from staging.{name}"), key=repr)
-        for name in REPORTS
+        name: sorted(query(settings, f"select * from staging.{name}"), key=repr) for name in REPORTS
     }
 
 
@@ -110,7 +103,7 @@ def test_build_leaves_no_trace_in_the_package_or_the_environment(built: Built) -
     for name in ("target", "logs", "dbt_packages", ".user.yml"):
         assert not (PROJECT_DIR / name).exists(), name
     assert (built.settings.data_path / "dbt" / "target" / "run_results.json").is_file()
-    assert not [name for name in os.environ if name.startswith(("ARMAZEM_PG_", "ARMAZEM_DUCKDB"))]
+    assert not [name for name in os.environ if name.startswith(("DBT_ARMAZEM_PG_", "ARMAZEM_DUCKDB"))]
 
 
 def test_every_model_builds_in_the_staging_schema(built: Built) -> None:
@@ -135,7 +128,9 @@ def test_fct_sales_has_one_row_per_raw_order_line(built: Built) -> None:
     raw = scalar(built.settings, "select count(*) from raw_shop.order_lines")
     assert raw > 5_000
     assert scalar(built.settings, "select count(*) from staging.fct_sales") == raw
-    assert scalar(built.settings, "select count(distinct order_line_id) from staging.fct_sales") == raw
+    assert (
+        scalar(built.settings, "select count(distinct order_line_id) from staging.fct_sales") == raw
+    )
 
 
 def test_completed_sales_equal_the_raw_total(built: Built) -> None:
@@ -149,9 +144,7 @@ def test_completed_sales_equal_the_raw_total(built: Built) -> None:
         "select sum(amount) from staging.fct_sales where order_status = 'completed'",
     )
     assert fct_total == raw_total
-    cancelled = scalar(
-        built.settings, "select count(*) from staging.fct_sales where is_cancelled"
-    )
+    cancelled = scalar(built.settings, "select count(*) from staging.fct_sales where is_cancelled")
     assert cancelled == scalar(
         built.settings,
         "select count(*) from raw_shop.order_lines join raw_shop.orders using (order_id) "
@@ -180,27 +173,42 @@ def test_other_reports_add_up_to_the_same_total(built: Built) -> None:
     per_country = built.reports["rpt_total_sales_per_country"]
     assert sum(total for _, total in per_country) == raw_total
     by_country_category = built.reports["rpt_sales_by_country_category"]
-    assert {r[2] for r in by_country_category} == {"country_category", "country", "category", "total"}
+    assert {r[2] for r in by_country_category} == {
+        "country_category",
+        "country",
+        "category",
+        "total",
+    }
     assert [r[3] for r in by_country_category if r[2] == "total"] == [raw_total]
     assert {(r[0], r[3]) for r in by_country_category if r[2] == "country"} == set(per_country)
+
+
+def test_cube_averages_round_half_up_to_the_cent(built: Built) -> None:
+    lines: dict[tuple[Any, Any], list[Decimal]] = defaultdict(list)
+    for year, country, amount in query(built.settings, RAW_COMPLETED):
+        for key in ((year, country), (year, None), (None, country), (None, None)):
+            lines[key].append(amount)
+    expected = {
+        key: (len(v), (sum(v) / len(v)).quantize(Decimal("0.01"), ROUND_HALF_UP))
+        for key, v in lines.items()
+    }
     cube = built.reports["rpt_avg_sales_by_year_country"]
-    lines = scalar(built.settings, f"select count(*) from ({RAW_COMPLETED})")
-    (total_row,) = [r for r in cube if r[2] == "total"]
-    assert total_row[3] == lines
-    assert total_row[4] == (raw_total / lines).quantize(Decimal("0.01"))
+    assert {(r[0], r[1]): (r[3], r[4]) for r in cube} == expected
+    assert len(cube) == len(expected)
+    assert {r[2] for r in cube} == {"year_country", "year", "country", "total"}
 
 
 def test_dim_date_has_no_gaps_and_covers_every_event(built: Built) -> None:
     first, last, days, distinct = query(
-        built.settings, 'select min("date"), max("date"), count(*), count(distinct "date") '
-        "from staging.dim_date",
-    )[0]  # fmt: skip
+        built.settings,
+        "select min(date), max(date), count(*), count(distinct date) from staging.dim_date",
+    )[0]
     assert days == distinct == (last - first).days + 1
     missing = scalar(
         built.settings,
         "select count(*) from (select cast(ordered_at as date) as d from raw_shop.orders "
-        'union select cast("time" as date) from raw_weblogs.access_log) as events '
-        'where d not in (select "date" from staging.dim_date)',
+        "union select cast(time as date) from raw_weblogs.access_log) as events "
+        "where d not in (select date from staging.dim_date)",
     )
     assert missing == 0
     row = query(

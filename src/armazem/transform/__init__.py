@@ -1,0 +1,174 @@
+"""The transform step: the dbt project in this folder, built in-process with dbt's Python API.
+
+`build` runs `dbt build` (models and their tests, in dependency order) against the warehouse the
+settings name: DuckDB for the embedded profile, PostgreSQL otherwise. Everything dbt writes
+(compiled SQL, run results, its log) goes under `<data_dir>/dbt`, never into the package.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from armazem.errors import ArmazemError
+from armazem.settings import Settings, redact_url
+
+PROJECT_DIR = Path(__file__).parent
+# Models whose names start with these are the marts the publish step copies to production.
+PUBLISHED_PREFIXES = ("dim_", "fct_", "rpt_")
+
+EventCallback = Callable[[str, str], None]
+_FAILED = {"error", "fail", "runtime error"}
+_FIX = {
+    "duckdb": "stop other processes using the warehouse file (dashboard, armazem), then retry",
+    "postgres": "check that PostgreSQL is up and warehouse_url (ARMAZEM_WAREHOUSE_URL) is right",
+}
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build did. models and tests count the nodes that ran (not those skipped because
+    something upstream failed); failures are `node: message` for each model or test that failed."""
+
+    success: bool
+    models: int
+    tests: int
+    failures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def build(settings: Settings, on_event: EventCallback | None = None) -> BuildResult:
+    """Run `dbt build` on the settings' warehouse.
+
+    `on_event(node_name, status)` is called as each model or test finishes (status is dbt's:
+    success, pass, warn, fail, error, skipped). A failed model or test does not raise: the result
+    says so and lists them. A build that cannot start (bad connection, no warehouse yet) raises
+    ArmazemError.
+    """
+    from dbt.cli.main import dbtRunner
+
+    target, env = _connection(settings)
+    output = settings.data_path / "dbt"
+    args = [
+        "build",
+        "--project-dir", str(PROJECT_DIR),
+        "--profiles-dir", str(PROJECT_DIR),
+        "--target", target,
+        "--target-path", str(output / "target"),
+        "--log-path", str(output / "logs"),
+        "--log-level", "none",  # progress goes to on_event, details to the log file
+        "--log-level-file", "debug",
+        "--no-use-colors",
+        "--no-send-anonymous-usage-stats",
+        "--no-version-check",
+    ]  # fmt: skip
+    callbacks = [_node_finished(on_event)] if on_event else []
+    started = time.perf_counter()
+    with _environment(env):
+        try:
+            outcome = dbtRunner(callbacks=callbacks).invoke(args)
+        finally:
+            if target == "duckdb":
+                _close_duckdb()
+    seconds = time.perf_counter() - started
+
+    if outcome.exception is not None or outcome.result is None:
+        raise ArmazemError(
+            f"dbt cannot build the warehouse {_where(settings)}: {_one_line(outcome.exception)}",
+            f"{_FIX[target]}; dbt's log is in {output / 'logs'}",
+        )
+    results = list(outcome.result.results)
+    kinds = [str(r.node.resource_type) for r in results if str(r.status) != "skipped"]
+    failures = [
+        f"{r.node.name}: {_one_line(r.message)}" for r in results if str(r.status) in _FAILED
+    ]
+    return BuildResult(
+        success=bool(outcome.success),
+        models=kinds.count("model"),
+        tests=kinds.count("test") + kinds.count("unit_test"),
+        failures=failures,
+        seconds=seconds,
+    )
+
+
+def _connection(settings: Settings) -> tuple[str, dict[str, str]]:
+    """The profile target and the environment variables that profiles.yml reads."""
+    if settings.warehouse_kind == "duckdb":
+        path = settings.local_file(settings.warehouse_url)
+        if path is None or not path.is_file():
+            raise ArmazemError(
+                f"warehouse {path} does not exist yet", "run `armazem ingest` to load it first"
+            )
+        return "duckdb", {"DBT_ARMAZEM_DUCKDB_PATH": str(path)}
+    parts = urlsplit(settings.warehouse_url)
+    dbname = parts.path.strip("/")
+    if not dbname:
+        raise ArmazemError(
+            f"warehouse URL {redact_url(settings.warehouse_url)} names no database",
+            "add one, e.g. postgresql://postgres@127.0.0.1:5432/armazem",
+        )
+    return "postgres", {
+        "DBT_ARMAZEM_PG_HOST": parts.hostname or "127.0.0.1",
+        "DBT_ARMAZEM_PG_PORT": str(parts.port or 5432),
+        "DBT_ARMAZEM_PG_USER": unquote(parts.username or "postgres"),
+        "DBT_ARMAZEM_PG_PASSWORD": unquote(parts.password or ""),
+        "DBT_ARMAZEM_PG_DBNAME": unquote(dbname),
+    }
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Set the variables profiles.yml reads, for the build only."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _close_duckdb() -> None:
+    """Close the database dbt-duckdb keeps open after a run.
+
+    dbt-duckdb holds its DuckDB instance in a class attribute for the life of the process, so the
+    warehouse file would stay locked against other processes (the dashboard) and against
+    connections with another configuration (read-only) in this one.
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    environment = DuckDBConnectionManager._ENV
+    DuckDBConnectionManager.close_all_connections()
+    if environment is not None:
+        environment.close()
+
+
+def _node_finished(on_event: EventCallback) -> Callable[[Any], None]:
+    def callback(event: Any) -> None:
+        if event.info.name == "NodeFinished":
+            node = event.data.node_info
+            on_event(node.node_name, node.node_status)
+
+    return callback
+
+
+def _where(settings: Settings) -> str:
+    if settings.warehouse_kind == "duckdb":
+        return str(settings.local_file(settings.warehouse_url))
+    return redact_url(settings.warehouse_url)
+
+
+def _one_line(value: object, limit: int = 300) -> str:
+    """dbt's multi-line messages ("Database Error\\n  connection to ...") as one line."""
+    lines = [" ".join(line.split()) for line in str(value or "").splitlines() if line.strip()]
+    text = f"{lines[0]}: {' '.join(lines[1:])}" if len(lines) > 1 else "".join(lines)
+    return (text[: limit - 1] + "…" if len(text) > limit else text) or "unknown error"
