@@ -54,7 +54,7 @@ def mariadb_database() -> Iterator[str]:
     try:
         con = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="")
     except pymysql.err.OperationalError as exc:
-        pytest.fail(f"MariaDB at 127.0.0.1:3306 is not reachable ({exc}); start it: {START_MARIADB}")
+        pytest.fail(f"MariaDB at 127.0.0.1:3306 is not reachable ({exc}); start: {START_MARIADB}")
     try:
         yield f"{MARIADB_URL}/{name}"
     finally:

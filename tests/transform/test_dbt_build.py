@@ -103,7 +103,7 @@ def test_build_leaves_no_trace_in_the_package_or_the_environment(built: Built) -
     for name in ("target", "logs", "dbt_packages", ".user.yml"):
         assert not (PROJECT_DIR / name).exists(), name
     assert (built.settings.data_path / "dbt" / "target" / "run_results.json").is_file()
-    assert not [name for name in os.environ if name.startswith(("DBT_ARMAZEM_PG_", "ARMAZEM_DUCKDB"))]
+    assert not [name for name in os.environ if name.startswith("DBT_ARMAZEM_")]
 
 
 def test_every_model_builds_in_the_staging_schema(built: Built) -> None:
