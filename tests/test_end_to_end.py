@@ -89,3 +89,23 @@ def test_a_repeated_run_changes_nothing(first_run: tuple[Path, str]) -> None:
     summary = armazem(data, "run").stdout
     assert "skipped" in summary  # the company exists: not simulated again
     assert business_tables(data) == before
+
+
+@pytest.mark.slow
+def test_a_failing_data_test_leaves_production_as_it_was(tmp_path: Path) -> None:
+    armazem(tmp_path, "run", "--scale", "0.002")
+    before = business_tables(tmp_path)
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    con.execute("UPDATE raw_shop.orders SET status = 'lost' WHERE order_id = 1")
+    con.close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARMAZEM_")}
+    env.update({"ARMAZEM_DATA_DIR": str(tmp_path), "COLUMNS": "200"})
+    result = subprocess.run(
+        [sys.executable, "-m", "armazem", "transform"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "accepted_values" in result.stderr and "production left as it was" in result.stderr
+    after = business_tables(tmp_path)
+    production = [name for name in before if name.startswith("production.")]
+    assert production and all(before[name] == after[name] for name in production)

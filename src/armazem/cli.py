@@ -97,7 +97,7 @@ def simulate(
         if advance is not None:
             changes = softcart.advance(settings, advance, report)
         else:
-            _, changes = steps.simulate(settings, report)
+            changes = steps.simulate(settings, report).data
     _print_mapping("SoftCart " + ("advanced" if advance else "simulated"), changes)
 
 
@@ -114,7 +114,7 @@ def ingest(
 
     settings = _settings(ctx)
     with _table_progress(quiet=as_json) as (on_table, on_rows):
-        _, results = steps.load(settings, tables, on_table, on_rows)
+        results = steps.load(settings, tables, on_table, on_rows).data
     if as_json:
         out.print_json(json.dumps({"loads": [r.as_dict() for r in results]}))
         return
@@ -263,11 +263,12 @@ def _node_progress():
 
 
 def _print_steps(runner) -> None:
-    table = Table("step", "rows", "seconds", "status", title=f"run {runner.run_id}")
+    table = Table("step", "rows", "seconds", "status", "", title=f"run {runner.run_id}")
     for r in runner.results:
-        table.add_row(r.step, f"{r.rows:,}", f"{r.seconds:.2f}", r.status)
+        rows = "" if r.rows is None else f"{r.rows:,}"
+        table.add_row(r.step, rows, f"{r.seconds:.2f}", r.status, r.detail)
     total = sum(r.seconds for r in runner.results)
-    table.add_row("[bold]total", "", f"[bold]{total:.2f}", "")
+    table.add_row("[bold]total", "", f"[bold]{total:.2f}", "", "")
     out.print(table)
 
 

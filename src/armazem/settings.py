@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     capstone_dir: Path = Path("../shared/capstone")
     seed: int = 42
-    scale: float = Field(0.1, gt=0, le=100, description="1.0 is about a million order lines")
+    scale: float = Field(1.0, gt=0, le=100, description="1.0 is about a million order lines")
     oltp_url: str = "sqlite:///{data_dir}/sources/softcart.sqlite"
     warehouse_url: str = "duckdb:///{data_dir}/warehouse.duckdb"
     mysql_url: str = "mysql://root@127.0.0.1:3306"

@@ -16,14 +16,23 @@ from armazem.warehouse import open_warehouse
 from armazem.warehouse.store import utcnow
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What a step returns: rows it handled (None when rows are not its unit), a one-line
+    summary, and any data for the caller."""
+
+    rows: int | None
+    detail: str = ""
+    data: Any = field(default=None, repr=False)
+
+
 @dataclass
 class StepResult:
     step: str
-    rows: int
+    rows: int | None
     seconds: float
     status: str = "success"
     detail: str = ""
-    data: Any = field(default=None, repr=False)
 
 
 class StepFailed(ArmazemError):
@@ -33,33 +42,27 @@ class StepFailed(ArmazemError):
 class Runner:
     """Runs named steps in order, times them and writes one `_armazem.runs` row per step."""
 
-    def __init__(self, settings: Settings, on_step: Callable[[StepResult], None] | None = None):
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.run_id = uuid.uuid4().hex[:12]
         self.results: list[StepResult] = []
-        self.on_step = on_step
 
-    def step(self, name: str, action: Callable[[], tuple[int, Any]], detail: str = "") -> Any:
-        """Run `action` (which returns rows handled and any data) as the step `name`."""
+    def step(self, name: str, action: Callable[[], Outcome]) -> Any:
+        """Run `action` as the step `name`; returns the outcome's data."""
         started_at, started = utcnow(), time.perf_counter()
         try:
-            rows, data = action()
+            outcome = action()
         except BaseException as exc:
             self._record(name, started_at, None, "failed", str(exc))
             raise
-        result = StepResult(name, rows, round(time.perf_counter() - started, 2), detail=detail,
-                            data=data)  # fmt: skip
+        seconds = round(time.perf_counter() - started, 2)
+        result = StepResult(name, outcome.rows, seconds, detail=outcome.detail)
         self.results.append(result)
-        self._record(name, started_at, rows, "success", None)
-        if self.on_step:
-            self.on_step(result)
-        return data
+        self._record(name, started_at, outcome.rows, "success", None)
+        return outcome.data
 
     def skip(self, name: str, why: str) -> None:
-        result = StepResult(name, 0, 0.0, status="skipped", detail=why)
-        self.results.append(result)
-        if self.on_step:
-            self.on_step(result)
+        self.results.append(StepResult(name, None, 0.0, status="skipped", detail=why))
 
     def _record(self, step: str, started_at, rows: int | None, status: str, error: str | None):
         try:

@@ -5,18 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from armazem import transform
-from armazem.ingest.pipeline import LoadResult, RowsCallback, ingest
+from armazem.ingest.pipeline import RowsCallback, ingest
 from armazem.ingest.sources import SourceTable
-from armazem.orchestrate.runner import Runner, StepFailed
+from armazem.orchestrate.runner import Outcome, Runner, StepFailed
 from armazem.settings import Settings
 from armazem.simulate import softcart
 from armazem.warehouse import open_warehouse
 from armazem.warehouse.publish import publish
 
 
-def simulate(settings: Settings, progress: softcart.Progress | None = None) -> tuple[int, dict]:
+def simulate(settings: Settings, progress: softcart.Progress | None = None) -> Outcome:
     written = softcart.create(settings, progress)
-    return sum(written.values()), written
+    lines = written["shop.order_lines"]
+    return Outcome(sum(written.values()), f"{lines:,} order lines, seed {settings.seed}", written)
 
 
 def load(
@@ -24,14 +25,14 @@ def load(
     names: list[str] | None = None,
     on_start: Callable[[SourceTable], None] | None = None,
     on_rows: RowsCallback | None = None,
-) -> tuple[int, list[LoadResult]]:
+) -> Outcome:
     results = ingest(settings, names, on_start, on_rows)
-    return sum(r.read for r in results), results
+    quarantined = sum(r.quarantined for r in results)
+    detail = f"{len(results)} tables, {quarantined:,} rows quarantined"
+    return Outcome(sum(r.read for r in results), detail, results)
 
 
-def build(
-    settings: Settings, on_event: Callable[[str, str], None] | None = None
-) -> tuple[int, transform.BuildResult]:
+def build(settings: Settings, on_event: Callable[[str, str], None] | None = None) -> Outcome:
     """dbt build (models and their tests) in the staging schema; raises if any node failed."""
     result = transform.build(settings, on_event)
     if not result.success:
@@ -41,12 +42,12 @@ def build(
             f"production left as it was: {shown}",
             f"see {settings.data_path / 'dbt' / 'logs'} and fix the data or the model",
         )
-    return result.models + result.tests, result
+    return Outcome(None, f"{result.models} models, {result.tests} tests passed", result)
 
 
-def publish_marts(settings: Settings) -> tuple[int, dict[str, int]]:
+def publish_marts(settings: Settings) -> Outcome:
     published = publish(open_warehouse(settings), transform.PUBLISHED_PREFIXES)
-    return sum(published.values()), published
+    return Outcome(sum(published.values()), f"{len(published)} marts to production", published)
 
 
 def run_all(
