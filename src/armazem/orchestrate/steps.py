@@ -60,6 +60,7 @@ def run_all(
 ) -> None:
     """simulate (unless the company exists) → ingest → transform → publish."""
     settings = runner.settings
+    open_warehouse(settings)  # a warehouse this version cannot load fails before any work
     if resimulate or not softcart.shop_database(settings).exists():
         runner.step("simulate", lambda: simulate(settings, simulate_progress))
     else:
