@@ -107,20 +107,26 @@ def ingest(
     tables: Annotated[
         list[str] | None, typer.Argument(help="SOURCE or SOURCE.TABLE; all when omitted")
     ] = None,
+    full_refresh: Annotated[
+        bool, typer.Option(help="read everything again and replace, ignoring watermarks")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Extract every source into the lake and the warehouse's raw tables."""
+    """Extract sources into the lake and the warehouse's raw tables (incrementally where a table
+    has a cursor)."""
     from armazem.orchestrate import steps
 
     settings = _settings(ctx)
     with _table_progress(quiet=as_json) as (on_table, on_rows):
-        results = steps.load(settings, tables, on_table, on_rows).data
+        results = steps.load(settings, tables, on_table, on_rows, full_refresh).data
     if as_json:
         out.print_json(json.dumps({"loads": [r.as_dict() for r in results]}))
         return
-    table = Table("table", "read", "loaded", "quarantined", "seconds", title="ingest")
+    table = Table("table", "mode", "read", "loaded", "quarantined", "deleted", "seconds",
+                  title="ingest")  # fmt: skip
     for r in results:
-        table.add_row(r.table, f"{r.read:,}", f"{r.loaded:,}", f"{r.quarantined:,}", f"{r.seconds}")
+        table.add_row(r.table, r.mode, f"{r.read:,}", f"{r.loaded:,}", f"{r.quarantined:,}",
+                      f"{r.deleted:,}", f"{r.seconds}")  # fmt: skip
     out.print(table)
 
 

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     mysql_url: str = "mysql://root@127.0.0.1:3306"
     postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
     batch_size: int = Field(100_000, ge=1_000, le=10_000_000)
+    read_partitions: int = Field(2, ge=1, le=64, description="parallel reads of a large table")
 
     @field_validator("oltp_url")
     @classmethod
@@ -181,7 +182,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def _reject_unknown_environment() -> None:
     known = {f"{ENV_PREFIX}{field.upper()}" for field in Settings.model_fields} | {
-        f"{ENV_PREFIX}CONFIG"
+        f"{ENV_PREFIX}CONFIG",
+        f"{ENV_PREFIX}FAILPOINT",  # see armazem.failpoints
     }
     unknown = sorted(
         k for k in os.environ if k.upper().startswith(ENV_PREFIX) and k.upper() not in known

@@ -52,8 +52,10 @@ class Validator:
     """Splits batches by a contract. One per table load: it remembers the keys already seen, so a
     key repeated in a later batch is caught too."""
 
-    def __init__(self, contract: Contract) -> None:
+    def __init__(self, contract: Contract, cursor: str | None = None) -> None:
         self.contract = contract
+        self.cursor = cursor
+        self.highest: object = None  # the cursor's highest value among rows seen
         self.con = duckdb.connect()
         self.columns = ", ".join(_quote(c) for c in contract.columns)
         self.schema = (
@@ -94,6 +96,10 @@ class Validator:
         if self.contract.key:
             keys = ", ".join(_quote(k) for k in self.contract.key)
             self.con.execute(f"INSERT INTO seen SELECT {keys} FROM checked WHERE _reason IS NULL")
+        if self.cursor:
+            (top,) = self.con.execute(f"SELECT max({_quote(self.cursor)}) FROM checked").fetchone()
+            if top is not None and (self.highest is None or top > self.highest):
+                self.highest = top
         return good.cast(self.schema), bad.cast(QUARANTINE_SCHEMA)
 
     def _duplicate_sql(self) -> str:

@@ -25,11 +25,12 @@ LOG_COLUMNS = ("ip", "time", "method", "path", "protocol", "status", "bytes", "r
                "user_agent")  # fmt: skip
 
 
-def matching(folder: Path, pattern: str) -> list[Path]:
-    """The files of a source in name order; a missing folder is a user error."""
+def matching(folder: Path, pattern: str, since: str | None = None) -> list[Path]:
+    """The files of a source in name order, from the file named `since` on (the newest file
+    read last time may have grown); a missing folder is a user error."""
     if not folder.is_dir():
         raise ArmazemError(f"source folder {folder} does not exist", "run `armazem simulate` first")
-    return sorted(folder.glob(pattern))
+    return sorted(p for p in folder.glob(pattern) if since is None or p.name >= since)
 
 
 def read_csv(

@@ -32,6 +32,7 @@ class LakeLoad:
         self.rows = self.quarantined = 0
         self._data = pq.ParquetWriter(self.tmp / "part-0.parquet", schema, compression="zstd")
         self._quarantine: pq.ParquetWriter | None = None
+        self._keys: pq.ParquetWriter | None = None
 
     def write(self, rows: pa.Table) -> None:
         if rows.num_rows:
@@ -45,12 +46,16 @@ class LakeLoad:
             self._quarantine.write_table(rows)
             self.quarantined += rows.num_rows
 
+    def write_keys(self, keys: pa.Table) -> None:
+        """The source's whole key set, for detecting deleted rows."""
+        if self._keys is None:
+            self._keys = pq.ParquetWriter(self.tmp / "keys.parquet", keys.schema)
+        self._keys.write_table(keys)
+
     def commit(self, manifest: dict[str, Any]) -> Path:
         """Close the files, write the manifest, and make the load visible in one rename."""
-        self._data.close()
-        files = [self.tmp / "part-0.parquet"]
-        if self._quarantine is not None:
-            self._quarantine.close()
+        self._close()
+        files = sorted(self.tmp.glob("*.parquet"))
         manifest = {
             **manifest,
             "rows": self.rows,
@@ -73,11 +78,18 @@ class LakeLoad:
         path = self.final / "quarantine.parquet"
         return path if self.quarantined else None
 
+    @property
+    def keys_file(self) -> Path | None:
+        return self.final / "keys.parquet" if self._keys is not None else None
+
     def abort(self) -> None:
-        self._data.close()
-        if self._quarantine is not None:
-            self._quarantine.close()
+        self._close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _close(self) -> None:
+        for writer in (self._data, self._quarantine, self._keys):
+            if writer is not None:
+                writer.close()
 
 
 def _sha256(path: Path) -> str:

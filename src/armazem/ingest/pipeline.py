@@ -1,9 +1,14 @@
 """Extract → validate → lake → warehouse, one table at a time, in bounded batches.
 
-For each table: every batch is split by the table's contract; good rows go to the lake's Parquet
-file, rejects to its quarantine file; the lake load is committed (renamed into place), then the
-warehouse takes the rows, the quarantine and the ledger row in one transaction. The count of rows
-read always equals loaded plus quarantined; the run stops if it does not.
+For each table: an incremental read starts at the warehouse's watermark (less a lookback); every
+batch is split by the table's contract; good rows go to the lake's Parquet file, rejects to its
+quarantine file; the lake load is committed (renamed into place), then the warehouse takes the
+rows, the deletes, the quarantine, the ledger row and the new watermark in one transaction.
+
+Exactly once: if the process dies before that transaction commits, the watermark has not moved,
+so the rerun reads the same rows again and merges them on their key; a lake load that never
+reached the warehouse is an orphan no ledger row points to. Rows read always equal rows loaded
+plus rows quarantined; the load is refused if they do not.
 """
 
 from __future__ import annotations
@@ -12,16 +17,19 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 
 import pyarrow as pa
 
+from armazem import failpoints
 from armazem.errors import ArmazemError
 from armazem.ingest.contracts import ContractError, Validator
 from armazem.ingest.lake import LakeLoad
 from armazem.ingest.sources import SourceTable, select
 from armazem.settings import Settings
-from armazem.warehouse import open_warehouse
-from armazem.warehouse.store import DuckDBWarehouse, utcnow
+from armazem.warehouse import Warehouse, open_warehouse
+from armazem.warehouse.plan import LoadPlan
+from armazem.warehouse.store import utcnow
 
 RowsCallback = Callable[[str, int], None]
 
@@ -30,9 +38,11 @@ RowsCallback = Callable[[str, int], None]
 class LoadResult:
     table: str
     load_id: str
+    mode: str
     read: int
     loaded: int
     quarantined: int
+    deleted: int
     seconds: float
 
     def as_dict(self) -> dict[str, object]:
@@ -48,6 +58,7 @@ def ingest(
     names: list[str] | None = None,
     on_start: Callable[[SourceTable], None] | None = None,
     on_rows: RowsCallback | None = None,
+    full_refresh: bool = False,
 ) -> list[LoadResult]:
     """Load the chosen tables (all by default) under one load id."""
     warehouse = open_warehouse(settings)
@@ -56,30 +67,39 @@ def ingest(
     for table in select(names):
         if on_start:
             on_start(table)
-        results.append(load_table(settings, warehouse, table, load_id, on_rows))
+        results.append(load_table(settings, warehouse, table, load_id, full_refresh, on_rows))
     return results
 
 
 def load_table(
     settings: Settings,
-    warehouse: DuckDBWarehouse,
+    warehouse: Warehouse,
     table: SourceTable,
     load_id: str,
+    full_refresh: bool = False,
     on_rows: RowsCallback | None = None,
 ) -> LoadResult:
     started = time.perf_counter()
     started_at = utcnow()
-    validator = Validator(table.contract)
+    mode = "full" if full_refresh else table.mode
+    previous = None
+    if mode != "full" and table.cursor:
+        previous = warehouse.watermark(table.source, table.table)
+    since = window_start(previous, table) if previous is not None else None
+    validator = Validator(table.contract, table.cursor)
     lake = LakeLoad(settings.lake_path, table.source, table.table, load_id, validator.schema)
     read = 0
     try:
-        for batch in table.read(settings):
+        for batch in table.read(settings, since):
             good, bad = validator.split(batch.rows)
             lake.write(good)
             lake.quarantine(pa.concat_tables([batch.unreadable, bad]))
             read += batch.read
+            failpoints.reach("after-batch")
             if on_rows:
                 on_rows(table.name, batch.read)
+        if table.read_keys and mode != "full":
+            _write_source_keys(settings, table, validator, lake)
     except ContractError as exc:
         lake.abort()
         raise ArmazemError(
@@ -93,15 +113,52 @@ def load_table(
     if read != lake.rows + lake.quarantined:  # never expected; refuse to commit if it happens
         lake.abort()
         raise RuntimeError(f"{table.name}: read {read} != {lake.rows} + {lake.quarantined}")
+    highest = _as_text(validator.highest)
+    watermark = highest if highest is not None else previous
     ledger = {
-        "load_id": load_id, "source": table.source, "table_name": table.table, "mode": "full",
+        "load_id": load_id, "source": table.source, "table_name": table.table, "mode": mode,
         "started_at": started_at, "committed_at": utcnow(), "rows_read": read,
         "rows_loaded": lake.rows, "rows_quarantined": lake.quarantined,
-        "lake_path": str(lake.final),
+        "watermark_from": since, "watermark_to": watermark, "lake_path": str(lake.final),
     }  # fmt: skip
     lake.commit(ledger)
-    warehouse.replace_table(
-        f"raw_{table.source}", table.table, lake.data_file, lake.quarantine_file, ledger
-    )
-    return LoadResult(table.name, load_id, read, lake.rows, lake.quarantined,
+    failpoints.reach("after-lake-commit")
+    plan = LoadPlan(
+        table.source, table.table, mode, table.contract.key, table.contract.columns,
+        lake.data_file, lake.quarantine_file, ledger,
+        (table.cursor, watermark) if table.cursor and watermark is not None else None,
+        table.soft_delete, lake.keys_file,
+    )  # fmt: skip
+    deleted = warehouse.apply(plan)
+    return LoadResult(table.name, load_id, mode, read, lake.rows, lake.quarantined, deleted,
                       round(time.perf_counter() - started, 3))  # fmt: skip
+
+
+def window_start(watermark: str, table: SourceTable) -> str:
+    """Where an incremental read starts: the watermark, less the lookback."""
+    if not table.lookback or table.cursor is None:
+        return watermark
+    kind = table.contract.columns[table.cursor]
+    if kind.startswith("TIMESTAMP"):
+        start = datetime.fromisoformat(watermark) - timedelta(seconds=table.lookback)
+        return start.isoformat(sep=" ")
+    if kind in {"INTEGER", "BIGINT", "SMALLINT"}:
+        return str(int(watermark) - table.lookback)
+    return watermark
+
+
+def _write_source_keys(
+    settings: Settings, table: SourceTable, validator: Validator, lake: LakeLoad
+) -> None:
+    key_schema = pa.schema([validator.schema.field(k) for k in table.contract.key])
+    lake.write_keys(key_schema.empty_table())
+    for batch in table.read_keys(settings):
+        lake.write_keys(batch.rows.select(list(table.contract.key)).cast(key_schema))
+
+
+def _as_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return str(value)

@@ -14,7 +14,7 @@ from armazem.settings import redact_url
 
 
 def connectorx_url(url: str, sqlite_path: Path | None) -> str:
-    """ConnectorX wants an absolute path after `sqlite://` and `mysql://` for MariaDB."""
+    """ConnectorX wants an absolute path after `sqlite://`, and `mysql://` for MariaDB."""
     if sqlite_path is not None:
         if not sqlite_path.exists():
             raise ArmazemError(
@@ -25,16 +25,45 @@ def connectorx_url(url: str, sqlite_path: Path | None) -> str:
 
 
 def read_table(
-    url: str, table: str, columns: Iterable[str], order_by: Iterable[str], batch_size: int
+    url: str,
+    table: str,
+    columns: Iterable[str],
+    order_by: Iterable[str],
+    batch_size: int,
+    where: str | None = None,
+    partition_on: str | None = None,
+    partitions: int = 1,
 ) -> Reader:
-    """Stream a whole table in key order; memory holds one batch at a time."""
-    query = f"SELECT {', '.join(columns)} FROM {table} ORDER BY {', '.join(order_by)}"
+    """Stream a table (or its rows matching `where`); memory holds a batch per partition.
+
+    With `partition_on` (an integer column) and more than one partition, ConnectorX reads
+    ranges of that column in parallel; row order is then not defined, which merges do not need.
+    """
+    query = f"SELECT {', '.join(columns)} FROM {table}"
+    if where:
+        query += f" WHERE {where}"
+    options: dict[str, object] = {}
+    if partition_on and partitions > 1:
+        options = {"partition_on": partition_on, "partition_num": partitions}
+    else:
+        query += f" ORDER BY {', '.join(order_by)}"
+    stream = _open(url, table, query, batch_size, options)
+    for record_batch in stream:
+        yield Batch(pa.Table.from_batches([record_batch]))
+
+
+def read_column(url: str, table: str, columns: Iterable[str], batch_size: int) -> Reader:
+    """Only some columns of every row, e.g. the key set for delete detection."""
+    query = f"SELECT {', '.join(columns)} FROM {table}"
+    for record_batch in _open(url, table, query, batch_size, {}):
+        yield Batch(pa.Table.from_batches([record_batch]))
+
+
+def _open(url: str, table: str, query: str, batch_size: int, options: dict[str, object]):
     try:
-        stream = cx.read_sql(url, query, return_type="arrow_stream", batch_size=batch_size)
+        return cx.read_sql(url, query, return_type="arrow_stream", batch_size=batch_size, **options)
     except RuntimeError as exc:
         raise ArmazemError(
             f"cannot read {table} from {redact_url(url)}: {str(exc).splitlines()[0]}",
             "check that the database is running and ARMAZEM_OLTP_URL points at it",
         ) from None
-    for record_batch in stream:
-        yield Batch(pa.Table.from_batches([record_batch]))

@@ -25,8 +25,9 @@ def load(
     names: list[str] | None = None,
     on_start: Callable[[SourceTable], None] | None = None,
     on_rows: RowsCallback | None = None,
+    full_refresh: bool = False,
 ) -> Outcome:
-    results = ingest(settings, names, on_start, on_rows)
+    results = ingest(settings, names, on_start, on_rows, full_refresh)
     quarantined = sum(r.quarantined for r in results)
     detail = f"{len(results)} tables, {quarantined:,} rows quarantined"
     return Outcome(sum(r.read for r in results), detail, results)

@@ -6,8 +6,10 @@ from armazem.errors import ArmazemError
 from armazem.settings import Settings
 from armazem.warehouse.store import DuckDBWarehouse
 
+Warehouse = DuckDBWarehouse
 
-def open_warehouse(settings: Settings) -> DuckDBWarehouse:
+
+def open_warehouse(settings: Settings) -> Warehouse:
     path = settings.local_file(settings.warehouse_url)
     if path is None:
         raise ArmazemError(

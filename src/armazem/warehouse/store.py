@@ -1,6 +1,5 @@
-"""The warehouse as the platform writes it: raw tables, and the `_armazem` schema that records
-loads, quarantined records and runs. A load's rows, its quarantine and its ledger row are
-committed in one transaction, so a crash leaves either all of them or none.
+"""The embedded warehouse: one DuckDB file holding the raw tables, the marts and `_armazem`
+(loads, quarantine, watermarks, runs). Loads are applied from the lake's Parquet files.
 """
 
 from __future__ import annotations
@@ -14,26 +13,13 @@ from typing import Any
 
 import duckdb
 
+from armazem import failpoints
 from armazem.errors import ArmazemError
-
-META_SCHEMA = "_armazem"
-_META_DDL = (
-    f"CREATE SCHEMA IF NOT EXISTS {META_SCHEMA}",
-    f"""CREATE TABLE IF NOT EXISTS {META_SCHEMA}.loads (
-        load_id VARCHAR, source VARCHAR, table_name VARCHAR, mode VARCHAR,
-        started_at TIMESTAMP, committed_at TIMESTAMP, rows_read BIGINT, rows_loaded BIGINT,
-        rows_quarantined BIGINT, lake_path VARCHAR, PRIMARY KEY (load_id, source, table_name))""",
-    f"""CREATE TABLE IF NOT EXISTS {META_SCHEMA}.quarantine (
-        load_id VARCHAR, source VARCHAR, table_name VARCHAR, reason VARCHAR, record VARCHAR,
-        quarantined_at TIMESTAMP)""",
-    f"""CREATE TABLE IF NOT EXISTS {META_SCHEMA}.runs (
-        run_id VARCHAR, step VARCHAR, started_at TIMESTAMP, ended_at TIMESTAMP, rows BIGINT,
-        status VARCHAR, error VARCHAR)""",
-)
+from armazem.warehouse.plan import META_DDL, META_SCHEMA, LoadPlan, apply_statements, quote
 
 
 class DuckDBWarehouse:
-    """The embedded warehouse: one DuckDB file."""
+    kind = "duckdb"
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -52,47 +38,83 @@ class DuckDBWarehouse:
             ) from None
         try:
             if not read_only:
-                for statement in _META_DDL:
+                for statement in META_DDL:
                     con.execute(statement)
             yield con
         finally:
             con.close()
 
-    def replace_table(
-        self,
-        schema: str,
-        table: str,
-        data_file: Path,
-        quarantine_file: Path | None,
-        ledger: dict[str, Any],
-    ) -> None:
-        """Full load: the table becomes exactly this load's rows, atomically with its ledger."""
+    def watermark(self, source: str, table: str) -> str | None:
+        with self.connect() as con:
+            row = con.execute(
+                f"SELECT value FROM {META_SCHEMA}.watermarks WHERE source = ? AND table_name = ?",
+                [source, table],
+            ).fetchone()
+        return row[0] if row else None
+
+    def apply(self, plan: LoadPlan) -> int:
+        """Apply a load in one transaction; returns the rows its deletes removed."""
+        incoming = _parquet(plan.data_file)
+        keys = _parquet(plan.source_keys_file) if plan.source_keys_file else None
         with self.connect() as con:
             con.execute("BEGIN TRANSACTION")
             try:
-                con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-                con.execute(
-                    f'CREATE OR REPLACE TABLE "{schema}"."{table}" AS '
-                    "SELECT * FROM read_parquet(?, hive_partitioning = false)",
-                    [str(data_file)],
-                )
-                if quarantine_file is not None:
-                    con.execute(
-                        f"INSERT INTO {META_SCHEMA}.quarantine SELECT ?, ?, ?, reason, record, ? "
-                        "FROM read_parquet(?, hive_partitioning = false)",
-                        [ledger["load_id"], ledger["source"], ledger["table_name"],
-                         ledger["committed_at"], str(quarantine_file)],
-                    )  # fmt: skip
-                columns = ", ".join(ledger)
-                marks = ", ".join("?" for _ in ledger)
-                con.execute(
-                    f"INSERT INTO {META_SCHEMA}.loads ({columns}) VALUES ({marks})",
-                    list(ledger.values()),
-                )
+                self._prepare_table(con, plan)
+                deleted = 0
+                for statement in apply_statements(plan, incoming, keys):
+                    changed = con.execute(statement.sql).fetchone()
+                    if statement.deletes and changed:
+                        deleted += changed[0]
+                self._record(con, plan, deleted)
+                failpoints.reach("warehouse-before-commit")
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
+        return deleted
+
+    def _prepare_table(self, con: duckdb.DuckDBPyConnection, plan: LoadPlan) -> None:
+        """The raw table with the contract's types; a full load recreates it, a new contract
+        column is added to an existing one (schema evolution)."""
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(plan.schema)}")
+        definition = ", ".join(f"{quote(c)} {t}" for c, t in plan.columns.items())
+        verb = "CREATE OR REPLACE TABLE" if plan.mode == "full" else "CREATE TABLE IF NOT EXISTS"
+        con.execute(f"{verb} {plan.target} ({definition})")
+        existing = {
+            name
+            for (name,) in con.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = ? AND table_name = ?",
+                [plan.schema, plan.table],
+            ).fetchall()
+        }
+        for column, kind in plan.columns.items():
+            if column not in existing:
+                con.execute(f"ALTER TABLE {plan.target} ADD COLUMN {quote(column)} {kind}")
+
+    def _record(self, con: duckdb.DuckDBPyConnection, plan: LoadPlan, deleted: int) -> None:
+        ledger = {**plan.ledger, "rows_deleted": deleted}
+        if plan.quarantine_file is not None:
+            con.execute(
+                f"INSERT INTO {META_SCHEMA}.quarantine SELECT ?, ?, ?, reason, record, ? "
+                f"FROM {_parquet(plan.quarantine_file)}",
+                [plan.ledger["load_id"], plan.source, plan.table, plan.ledger["committed_at"]],
+            )
+        columns = ", ".join(ledger)
+        marks = ", ".join("?" for _ in ledger)
+        con.execute(
+            f"INSERT INTO {META_SCHEMA}.loads ({columns}) VALUES ({marks})", list(ledger.values())
+        )
+        if plan.watermark is not None:
+            column, value = plan.watermark
+            con.execute(
+                f"DELETE FROM {META_SCHEMA}.watermarks WHERE source = ? AND table_name = ?",
+                [plan.source, plan.table],
+            )
+            con.execute(
+                f"INSERT INTO {META_SCHEMA}.watermarks VALUES (?, ?, ?, ?, ?, ?)",
+                [plan.source, plan.table, column, value, plan.ledger["load_id"], utcnow()],
+            )
 
     def record_run(self, run_id: str, step: dict[str, Any]) -> None:
         with self.connect() as con:
@@ -110,7 +132,9 @@ class DuckDBWarehouse:
                 "WHERE table_catalog = current_database() ORDER BY 1, 2"
             ).fetchall()
             tables = {
-                f"{s}.{t}": {"rows": con.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0]}
+                f"{s}.{t}": {
+                    "rows": con.execute(f"SELECT count(*) FROM {quote(s)}.{quote(t)}").fetchone()[0]
+                }
                 for s, t in names
             }
             runs = con.execute(
@@ -124,6 +148,11 @@ class DuckDBWarehouse:
                 json.loads(json.dumps(dict(zip(keys, r, strict=True)), default=str)) for r in runs
             ],
         }
+
+
+def _parquet(path: Path) -> str:
+    escaped = str(path).replace("'", "''")
+    return f"read_parquet('{escaped}', hive_partitioning = false)"
 
 
 def utcnow() -> datetime:

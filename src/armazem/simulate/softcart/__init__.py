@@ -50,7 +50,9 @@ def create(settings: Settings, progress: Progress | None = None) -> dict[str, in
     written["weblogs"] = requests
     report("weblogs", requests)
     searches = files.search_terms(seed, HISTORY_START, HISTORY_END, scale, HISTORY_DAYS)
-    written["searchterms"] = files.write_search_terms(root, "history", searches)
+    written["searchterms"] = files.write_search_terms(
+        root, f"{HISTORY_START.isoformat()}_{HISTORY_END.isoformat()}", searches
+    )
     report("searchterms", written["searchterms"])
     return written
 

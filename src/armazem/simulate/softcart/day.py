@@ -60,6 +60,9 @@ class ShopDay:
             new = new.set_column(0, "customer_id", pa.array(ids, pa.int32()))
             emails = pa.array([f"new{i}@example.com" for i in ids.tolist()])
             new = new.set_column(new.schema.get_field_index("email"), "email", emails)
+            joined = pa.array(np.full(n, np.datetime64(self.now)))
+            for column in ("created_at", "updated_at"):
+                new = new.set_column(new.schema.get_field_index(column), column, joined)
             self.db.append(self.con, "customers", new)
         return n
 

@@ -1,0 +1,24 @@
+"""Named points where a test can make the process die (SIGKILL), to prove that a crash at that
+exact point loses and duplicates nothing. Set ARMAZEM_FAILPOINT=<name> (or <name>:<n> to die on
+the n-th time the point is reached); unset, a failpoint costs one dictionary lookup.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+VARIABLE = "ARMAZEM_FAILPOINT"
+_reached: dict[str, int] = {}
+
+
+def reach(name: str) -> None:
+    wanted = os.environ.get(VARIABLE)
+    if not wanted:
+        return
+    point, _, nth = wanted.partition(":")
+    if point != name:
+        return
+    _reached[name] = _reached.get(name, 0) + 1
+    if _reached[name] >= int(nth or 1):
+        os.kill(os.getpid(), signal.SIGKILL)
