@@ -23,7 +23,7 @@ CONFIG_FILE = "armazem.toml"
 ENV_PREFIX = "ARMAZEM_"
 _OLTP_SCHEMES = {"sqlite", "mysql", "mariadb", "postgresql"}
 _WAREHOUSE_SCHEMES = {"duckdb", "postgresql"}
-_SERVER_SCHEMES = {"mysql", "mariadb", "postgresql"}
+_SERVER_SCHEMES = {"mysql", "mariadb", "postgresql", "mongodb", "s3", "http", "https"}
 
 
 class Settings(BaseSettings):
@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     warehouse_url: str = "duckdb:///{data_dir}/warehouse.duckdb"
     mysql_url: str = "mysql://root@127.0.0.1:3306"
     postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+    mongodb_url: str | None = Field(None, description="catalog server; None: files/local server")
+    lake_url: str | None = Field(None, description="s3://bucket/prefix; None: <data_dir>/lake")
+    s3_endpoint_url: str | None = Field(None, description="an S3-compatible endpoint, e.g. MinIO")
     batch_size: int = Field(100_000, ge=1_000, le=10_000_000)
     read_partitions: int = Field(2, ge=1, le=64, description="parallel reads of a large table")
 
@@ -63,6 +66,21 @@ class Settings(BaseSettings):
     @classmethod
     def _postgres_url(cls, value: str) -> str:
         return _check_url(value, {"postgresql"})
+
+    @field_validator("mongodb_url")
+    @classmethod
+    def _mongodb_url(cls, value: str | None) -> str | None:
+        return None if value is None else _check_url(value, {"mongodb"})
+
+    @field_validator("lake_url")
+    @classmethod
+    def _lake_url(cls, value: str | None) -> str | None:
+        return None if value is None else _check_url(value, {"s3"})
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _s3_endpoint_url(cls, value: str | None) -> str | None:
+        return None if value is None else _check_url(value, {"http", "https"})
 
     # Derived locations: one place decides where things live.
     def path(self, value: Path | str) -> Path:
