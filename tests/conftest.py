@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.servers import mongo_url  # noqa: F401  (a shared, session-wide server)
 
 from armazem.settings import Settings, load_settings
 

@@ -23,7 +23,21 @@ def _warehouse(settings: Settings) -> dict[str, Any]:
     return warehouse.run(settings)
 
 
+def _nosql(settings: Settings) -> dict[str, Any]:
+    from armazem.capstone import nosql
+
+    return nosql.run(settings)
+
+
+def _sync(settings: Settings) -> dict[str, Any]:
+    from armazem.capstone import sync
+
+    return sync.run(settings)
+
+
 MODULES: dict[str, Callable[[Settings], dict[str, Any]]] = {
     "oltp": _oltp,
+    "nosql": _nosql,
     "warehouse": _warehouse,
+    "sync": _sync,
 }

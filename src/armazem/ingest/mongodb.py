@@ -39,8 +39,6 @@ def read_collection(
 ) -> Reader:
     """The documents matching `query`, in `sort` order, `batch_size` at a time: `fields` maps a
     document field to a column; every other field goes, as JSON text, into the column `rest`."""
-    import pymongo
-
     client = connect(url)
     try:
         cursor = (
