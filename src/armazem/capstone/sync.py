@@ -73,6 +73,7 @@ CONTRACT = Contract(
     key=(CURSOR,),
     required=CSV_COLUMNS,  # every column is NOT NULL in the staging table
     rules={"price is negative": "price >= 0", "quantity is not positive": "quantity > 0"},
+    on_new_column="ignore",  # the CSV reader's source_file and row_number stay out of the table
 )
 
 # MySQL 8's default collation; MariaDB 10.11 does not know it. UCA 5.2.0 is its nearest relative

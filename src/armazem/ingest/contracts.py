@@ -8,7 +8,9 @@ with its reason, never an exception that stops the load or a silently dropped ro
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, replace
+from typing import Literal
 
 import duckdb
 import pyarrow as pa
@@ -20,12 +22,33 @@ QUARANTINE_SCHEMA = pa.schema([("reason", pa.string()), ("record", pa.string())]
 class Contract:
     """What one table promises. `columns` maps name to a DuckDB type; `key` must be unique and not
     null; `required` columns must not be null; `rules` maps a reason to a SQL condition that every
-    good row satisfies."""
+    good row satisfies.
+
+    Drift policy: a column the source adds is carried into the warehouse (`evolve`), dropped
+    (`ignore`) or stops the table (`stop`); a column the source lost stops the table or sends
+    its rows to quarantine; a value of the wrong type quarantines its row, or stops the table.
+    """
 
     columns: dict[str, str]
     key: tuple[str, ...]
     required: tuple[str, ...] = ()
     rules: dict[str, str] = field(default_factory=dict)
+    on_new_column: Literal["evolve", "ignore", "stop"] = "evolve"
+    on_missing_column: Literal["stop", "quarantine"] = "stop"
+    on_bad_type: Literal["quarantine", "stop"] = "quarantine"
+
+    def settle(self, schema: pa.Schema) -> Contract:
+        """The contract for a load whose rows have `schema`, after the drift policy."""
+        missing = [c for c in self.columns if c not in schema.names]
+        if missing and self.on_missing_column == "stop":
+            raise ContractError(f"column {missing[0]!r} is missing from the source")
+        new = [name for name in schema.names if name not in self.columns]
+        if not new or self.on_new_column == "ignore":
+            return self
+        if self.on_new_column == "stop":
+            raise ContractError(f"the source has a new column {new[0]!r}")
+        types = warehouse_types(pa.schema([schema.field(name) for name in new]))
+        return replace(self, columns={**self.columns, **types})
 
     def reason_sql(self) -> str:
         """One CASE expression naming the first broken promise of a row, or NULL. It runs over
@@ -73,7 +96,11 @@ class Validator:
         """(good rows with the contract's types, quarantined rows with reason and raw record)."""
         missing = [c for c in self.contract.columns if c not in batch.column_names]
         if missing:
-            raise ContractError(f"column {missing[0]!r} is missing from the source")
+            if self.contract.on_missing_column == "stop":
+                raise ContractError(f"column {missing[0]!r} is missing from the source")
+            return self.schema.empty_table(), _whole_batch(
+                batch, f"column {missing[0]!r} is missing from the source"
+            )
         self.con.register("batch", batch)
         self.con.execute(
             f"CREATE OR REPLACE TEMP TABLE typed AS "
@@ -93,6 +120,10 @@ class Validator:
             "SELECT _reason AS reason, CAST(to_json(_raw) AS VARCHAR) AS record "
             "FROM checked WHERE _reason IS NOT NULL ORDER BY _row"
         ).to_arrow_table()
+        if self.contract.on_bad_type == "stop":
+            wrong = [r for r in bad.column("reason").to_pylist() if "is not a valid" in r]
+            if wrong:
+                raise ContractError(f"{wrong[0]} ({len(wrong)} rows in this batch)")
         if self.contract.key:
             keys = ", ".join(_quote(k) for k in self.contract.key)
             self.con.execute(f"INSERT INTO seen SELECT {keys} FROM checked WHERE _reason IS NULL")
@@ -118,6 +149,23 @@ class Validator:
 
 class ContractError(Exception):
     """The source no longer matches the contract as a whole (a column vanished)."""
+
+
+def warehouse_types(schema: pa.Schema) -> dict[str, str]:
+    """The DuckDB type of each Arrow column, as DuckDB itself maps them."""
+    con = duckdb.connect()
+    try:
+        con.register("empty", schema.empty_table())
+        return {name: kind for name, kind, *_ in con.execute("DESCRIBE empty").fetchall()}
+    finally:
+        con.close()
+
+
+def _whole_batch(batch: pa.Table, reason: str) -> pa.Table:
+    records = [json.dumps(row, default=str) for row in batch.to_pylist()]
+    return pa.table(
+        {"reason": [reason] * len(records), "record": records}, schema=QUARANTINE_SCHEMA
+    )
 
 
 def _nulls(contract: Contract) -> str:

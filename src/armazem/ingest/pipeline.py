@@ -13,6 +13,7 @@ plus rows quarantined; the load is refused if they do not.
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import time
 from collections.abc import Callable
@@ -86,11 +87,17 @@ def load_table(
     if mode != "full" and table.cursor:
         previous = warehouse.watermark(table.source, table.table)
     since = window_start(previous, table) if previous is not None else None
-    validator = Validator(table.contract, table.cursor)
+    batches = iter(table.read(settings, since))
+    first = next(batches, None)
+    try:
+        contract = table.contract.settle(first.rows.schema) if first else table.contract
+    except ContractError as exc:
+        raise _stopped(table, exc) from None
+    validator = Validator(contract, table.cursor)
     lake = LakeLoad(settings.lake_path, table.source, table.table, load_id, validator.schema)
     read = 0
     try:
-        for batch in table.read(settings, since):
+        for batch in itertools.chain([first] if first else [], batches):
             good, bad = validator.split(batch.rows)
             lake.write(good)
             lake.quarantine(pa.concat_tables([batch.unreadable, bad]))
@@ -102,9 +109,7 @@ def load_table(
             _write_source_keys(settings, table, validator, lake)
     except ContractError as exc:
         lake.abort()
-        raise ArmazemError(
-            f"{table.name}: {exc}", "fix the source, or change its contract in ingest/sources.py"
-        ) from None
+        raise _stopped(table, exc) from None
     except BaseException:
         lake.abort()
         raise
@@ -124,7 +129,7 @@ def load_table(
     lake.commit(ledger)
     failpoints.reach("after-lake-commit")
     plan = LoadPlan(
-        table.source, table.table, mode, table.contract.key, table.contract.columns,
+        table.source, table.table, mode, contract.key, contract.columns,
         lake.data_file, lake.quarantine_file, ledger,
         (table.cursor, watermark) if table.cursor and watermark is not None else None,
         table.soft_delete, lake.keys_file,
@@ -132,6 +137,13 @@ def load_table(
     deleted = warehouse.apply(plan)
     return LoadResult(table.name, load_id, mode, read, lake.rows, lake.quarantined, deleted,
                       round(time.perf_counter() - started, 3))  # fmt: skip
+
+
+def _stopped(table: SourceTable, exc: ContractError) -> ArmazemError:
+    return ArmazemError(
+        f"{table.name} stopped: {exc}",
+        "fix the source, or change the table's contract or drift policy in ingest/sources.py",
+    )
 
 
 def window_start(watermark: str, table: SourceTable) -> str:

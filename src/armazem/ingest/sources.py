@@ -79,8 +79,9 @@ def _shop_table(
         where = None
         if since is not None and cursor is not None:
             where = f"{cursor} > {sql_literal(since, columns[cursor])}"
+        # Every column, not only the contract's: a column the source adds evolves the table.
         return sql.read_table(
-            url(settings), table, columns, key, settings.batch_size, where,
+            url(settings), table, ["*"], key, settings.batch_size, where,
             partition_on=key[0] if partition else None, partitions=settings.read_partitions,
         )  # fmt: skip
 
