@@ -60,14 +60,26 @@ def read_csv(
                 block_size=block_size,
             ),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(columns, pa.string())),
+            # Bytes, not text: a value that is not UTF-8 quarantines its row instead of the file;
+            # an empty field is a missing value.
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(columns, pa.binary()), strings_can_be_null=True
+            ),
         )
         position = 0
         for record_batch in reader:
-            rows = pa.Table.from_batches([record_batch])
-            rows = _with_origin(rows, path, range(position + 1, position + rows.num_rows + 1))
-            position += rows.num_rows
-            yield Batch(rows, unreadable(rejected))
+            numbers = range(position + 1, position + record_batch.num_rows + 1)
+            position += record_batch.num_rows
+            rows, undecodable = _decoded(pa.Table.from_batches([record_batch]))
+            if undecodable:
+                for index in sorted(undecodable):
+                    values = record_batch.slice(index, 1).to_pylist()[0].values()
+                    raw = ",".join(_text(v or b"") for v in values)
+                    rejected.append((f"{path.name} row {numbers[index]}: bytes are not UTF-8", raw))
+                keep = [i not in undecodable for i in range(rows.num_rows)]
+                rows = rows.filter(pa.array(keep))
+                numbers = [n for n, k in zip(numbers, keep, strict=True) if k]
+            yield Batch(_with_origin(rows, path, numbers), unreadable(rejected))
             rejected.clear()
         if rejected:
             empty = pa.table({c: pa.array([], pa.string()) for c in columns})
@@ -113,19 +125,45 @@ def read_access_logs(paths: Iterable[Path], batch_size: int) -> Reader:
                 except UnicodeDecodeError:
                     rejected.append((f"{path.name} line {number}: bytes are not UTF-8", _text(raw)))
             parsed = pc.extract_regex(pa.array(text, pa.string()), COMBINED_LOG)
-            ok = pc.is_valid(parsed)
-            for number, line, fine in zip(numbers, text, ok.to_pylist(), strict=True):
+            times = pc.strptime(
+                pc.struct_field(parsed, "time"), format="%d/%b/%Y:%H:%M:%S %z", unit="s",
+                error_is_null=True,
+            ).cast(pa.timestamp("s"))  # fmt: skip
+            ok = pc.and_kleene(pc.is_valid(parsed), pc.is_valid(times))
+            for number, line, fine, form in zip(
+                numbers, text, ok.to_pylist(), pc.is_valid(parsed).to_pylist(), strict=True
+            ):
                 if not fine:
-                    rejected.append((f"{path.name} line {number}: not a combined-format log line",
-                                     line))  # fmt: skip
+                    why = (
+                        "time is not a valid timestamp"
+                        if form
+                        else "not a combined-format log line"
+                    )
+                    rejected.append((f"{path.name} line {number}: {why}", line))
             good = pc.filter(parsed, ok)
             columns = {name: good.field(name) for name in LOG_COLUMNS}
-            columns["time"] = pc.strptime(
-                columns["time"], format="%d/%b/%Y:%H:%M:%S %z", unit="s", error_is_null=True
-            ).cast(pa.timestamp("s"))
+            columns["time"] = pc.filter(times, ok)
             columns["bytes"] = pc.if_else(pc.equal(columns["bytes"], "-"), "0", columns["bytes"])
             kept = pc.filter(pa.array(numbers, pa.int64()), ok).to_pylist()
             yield Batch(_with_origin(pa.table(columns), path, kept), unreadable(rejected))
+
+
+def _decoded(rows: pa.Table) -> tuple[pa.Table, set[int]]:
+    """Binary columns as text, and the indexes of rows with a value that is not UTF-8."""
+    columns, bad = {}, set()
+    for name in rows.column_names:
+        try:
+            columns[name] = rows[name].cast(pa.string())
+        except pa.ArrowInvalid:  # rare: find the offending rows one by one
+            values = []
+            for index, value in enumerate(rows[name].to_pylist()):
+                try:
+                    values.append(None if value is None else value.decode("utf-8"))
+                except UnicodeDecodeError:
+                    values.append(None)
+                    bad.add(index)
+            columns[name] = pa.array(values, pa.string())
+    return pa.table(columns), bad
 
 
 def _with_origin(rows: pa.Table, path: Path, numbers: Iterable[int]) -> pa.Table:
