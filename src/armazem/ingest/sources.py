@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from armazem.errors import ArmazemError
-from armazem.ingest import files, sql
+from armazem.ingest import files, mongodb, sql
 from armazem.ingest.batches import Reader
 from armazem.ingest.contracts import Contract
 from armazem.settings import Settings
@@ -101,9 +101,14 @@ def sql_literal(value: str, kind: str) -> str:
 
 
 def _read_catalog(settings: Settings, since: str | None) -> Reader:
-    paths = [settings.sources_path / softcart_files.CATALOG_FILE]
+    """From MongoDB when the settings name a server, else from the JSON-lines export."""
     fields = {"_id": "document_id", "product_id": "product_id", "type": "product_type",
               "model": "model", "screen size": "screen_size"}  # fmt: skip
+    if settings.mongodb_url:
+        database, collection = softcart_files.CATALOG_COLLECTION
+        return mongodb.read_collection(settings.mongodb_url, database, collection, fields,
+                                       "attributes", settings.batch_size)  # fmt: skip
+    paths = [settings.sources_path / softcart_files.CATALOG_FILE]
     return files.read_documents(paths, fields, rest="attributes", batch_size=settings.batch_size)
 
 

@@ -40,6 +40,8 @@ def create(settings: Settings, progress: Progress | None = None) -> dict[str, in
     _clear_files(root)
     documents = files.catalog_documents(seed, tables["products"])
     written["catalog"] = files.write_catalog(root, documents)
+    if settings.mongodb_url:
+        files.write_catalog_to_mongodb(settings.mongodb_url, documents)
     report("catalog", written["catalog"])
     n_products = tables["products"].num_rows
     requests = 0

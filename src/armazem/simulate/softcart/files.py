@@ -17,6 +17,7 @@ from armazem.simulate.softcart.company import order_days, product_types, stream
 from armazem.simulate.softcart.reference import SEARCH_TERMS
 
 CATALOG_FILE = "catalog/electronics.jsonl"
+CATALOG_COLLECTION = ("softcart", "catalog")  # database and collection on a MongoDB server
 WEBLOG_DIR = "weblogs"
 SEARCH_DIR = "searchterms"
 REQUESTS_PER_DAY_AT_SCALE_1 = 3_000
@@ -64,6 +65,22 @@ def write_catalog(root: Path, documents: list[dict[str, object]]) -> int:
     tmp = path.with_suffix(".tmp")
     tmp.write_text("".join(json.dumps(d) + "\n" for d in documents), encoding="utf-8")
     tmp.replace(path)
+    return len(documents)
+
+
+def write_catalog_to_mongodb(url: str, documents: list[dict[str, object]]) -> int:
+    """Replace the catalog collection on a MongoDB server (services profile)."""
+    from armazem.ingest.mongodb import connect
+
+    database, collection = CATALOG_COLLECTION
+    client = connect(url)
+    try:
+        target = client[database][collection]
+        target.drop()
+        target.insert_many([dict(d) for d in documents])
+        target.create_index("type")
+    finally:
+        client.close()
     return len(documents)
 
 
