@@ -50,7 +50,7 @@ def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 @pytest.mark.slow
 def test_run_does_every_step_and_prints_the_summary(first_run: tuple[Path, str]) -> None:
     _, summary = first_run
-    for step in ("simulate", "ingest", "transform", "publish", "total"):
+    for step in ("simulate", "ingest", "transform", "audit", "publish", "total"):
         assert step in summary
 
 
@@ -66,7 +66,7 @@ def test_status_lists_every_table_and_the_run(first_run: tuple[Path, str]) -> No
         == (status["tables"]["raw_shop.order_lines"]["rows"])
     )
     steps = {r["step"]: r["status"] for r in status["runs"]}
-    assert steps == dict.fromkeys(("simulate", "ingest", "transform", "publish"), "success")
+    assert steps == dict.fromkeys(("simulate", "ingest", "transform", "audit", "publish"), "success")
 
 
 @pytest.mark.slow

@@ -132,13 +132,15 @@ def ingest(
 
 @app.command()
 def transform(ctx: typer.Context) -> None:
-    """Build and test the dbt models, then publish the marts to production."""
+    """Build and test the dbt models in staging, reconcile them with the raw data, and only
+    then publish the marts to production."""
     from armazem.orchestrate import steps
     from armazem.orchestrate.runner import Runner
 
     runner = Runner(_settings(ctx))
     with _node_progress() as on_node:
         runner.step("transform", lambda: steps.build(runner.settings, on_node))
+    runner.step("audit", lambda: steps.audit_marts(runner.settings))
     runner.step("publish", lambda: steps.publish_marts(runner.settings))
     _print_steps(runner)
 

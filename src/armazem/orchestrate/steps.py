@@ -11,6 +11,7 @@ from armazem.orchestrate.runner import Outcome, Runner, StepFailed
 from armazem.settings import Settings
 from armazem.simulate import softcart
 from armazem.warehouse import open_warehouse
+from armazem.warehouse.audit import CHECKS, audit
 from armazem.warehouse.publish import publish
 
 
@@ -46,6 +47,18 @@ def build(settings: Settings, on_event: Callable[[str, str], None] | None = None
     return Outcome(None, f"{result.models} models, {result.tests} tests passed", result)
 
 
+def audit_marts(settings: Settings) -> Outcome:
+    """Reconcile the built marts with the raw data; refuse to go on if anything is off."""
+    failures = audit(open_warehouse(settings))
+    if failures:
+        raise StepFailed(
+            f"{len(failures)} reconciliation check(s) failed, production left as it was: "
+            + " | ".join(str(f) for f in failures[:3]),
+            "fix the source rows shown (or the model), then run `armazem transform` again",
+        )
+    return Outcome(None, f"{len(CHECKS)} reconciliation checks passed")
+
+
 def publish_marts(settings: Settings) -> Outcome:
     published = publish(open_warehouse(settings), transform.PUBLISHED_PREFIXES)
     return Outcome(sum(published.values()), f"{len(published)} marts to production", published)
@@ -59,7 +72,7 @@ def run_all(
     on_rows: RowsCallback | None = None,
     on_node: Callable[[str, str], None] | None = None,
 ) -> None:
-    """simulate (unless the company exists) → ingest → transform → publish."""
+    """simulate (unless the company exists) → ingest → transform → audit → publish."""
     settings = runner.settings
     open_warehouse(settings)  # a warehouse this version cannot load fails before any work
     if resimulate or not softcart.shop_database(settings).exists():
@@ -68,4 +81,5 @@ def run_all(
         runner.skip("simulate", "sources exist; pass --resimulate to regenerate them")
     runner.step("ingest", lambda: load(settings, None, on_table, on_rows))
     runner.step("transform", lambda: build(settings, on_node))
+    runner.step("audit", lambda: audit_marts(settings))
     runner.step("publish", lambda: publish_marts(settings))

@@ -44,6 +44,10 @@ class DuckDBWarehouse:
         finally:
             con.close()
 
+    def query(self, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        with self.connect(read_only=True) as con:
+            return con.execute(sql, parameters or []).fetchall()
+
     def watermark(self, source: str, table: str) -> str | None:
         with self.connect() as con:
             row = con.execute(
