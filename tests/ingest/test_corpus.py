@@ -25,12 +25,15 @@ TERMS = ["day", "month", "year", "searchterm"]
 EXPECTED: dict[str, tuple[int, list[str]]] = {
     "csv_bom_no_trailing_newline.csv": (2, []),
     "csv_no_header.csv": (2, []),
-    "csv_wrong_field_count.csv": (1, ["expected 4 fields, found 2", "expected 4 fields, found 5"]),
+    "csv_wrong_field_count.csv": (
+        1,
+        ["line 3: expected 4 fields, found 2", "line 4: expected 4 fields, found 5"],
+    ),
     "csv_wrong_type.csv": (1, ["day: value is not a valid INTEGER"]),
     "csv_impossible_date.csv": (1, ["not a real date"]),
     "csv_missing_value.csv": (1, ["searchterm is missing"]),
     "csv_undecodable_bytes.csv": (1, ["row 1: bytes are not UTF-8"]),
-    "csv_truncated.csv": (1, ["expected 4 fields, found 3"]),
+    "csv_truncated.csv": (1, ["line 3: expected 4 fields, found 3"]),
     "csv_duplicate_key.csv": (1, ["duplicate key in this load", "duplicate key in this load"]),
     "jsonl_invalid_json.jsonl": (1, ["line 2: not valid JSON"]),
     "jsonl_not_an_object.jsonl": (1, ["line 2: not a JSON object"]),

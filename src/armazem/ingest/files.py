@@ -58,6 +58,7 @@ def read_csv(
                 skip_rows=1 if header else 0,
                 encoding=encoding,
                 block_size=block_size,
+                use_threads=False,  # pyarrow knows a bad row's line number only single-threaded
             ),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
             # Bytes, not text: a value that is not UTF-8 quarantines its row instead of the file;

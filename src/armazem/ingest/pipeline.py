@@ -26,6 +26,7 @@ from armazem import failpoints
 from armazem.errors import ArmazemError
 from armazem.ingest.contracts import ContractError, Validator
 from armazem.ingest.lake import LakeLoad
+from armazem.ingest.remote_lake import publish_load
 from armazem.ingest.sources import SourceTable, select
 from armazem.settings import Settings
 from armazem.warehouse import Warehouse, open_warehouse
@@ -127,6 +128,7 @@ def load_table(
         "watermark_from": since, "watermark_to": watermark, "lake_path": str(lake.final),
     }  # fmt: skip
     lake.commit(ledger)
+    publish_load(settings, lake.final)  # to an S3 lake too, when lake_url is set: manifest last
     failpoints.reach("after-lake-commit")
     plan = LoadPlan(
         table.source, table.table, mode, contract.key, contract.columns,
