@@ -141,8 +141,47 @@ def transform(ctx: typer.Context) -> None:
     with _node_progress() as on_node:
         runner.step("transform", lambda: steps.build(runner.settings, on_node))
     runner.step("audit", lambda: steps.audit_marts(runner.settings))
-    runner.step("publish", lambda: steps.publish_marts(runner.settings))
+    runner.step("publish", lambda: steps.publish_marts(runner.settings, runner.run_id))
     _print_steps(runner)
+
+
+@app.command()
+def publish(
+    ctx: typer.Context,
+    show_status: Annotated[
+        bool, typer.Option("--status", help="show what production holds, and stop")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Audit the marts built in staging and publish them to production (or, with --status, show
+    when production was built and from which loads)."""
+    from armazem.orchestrate import steps
+    from armazem.orchestrate.runner import Runner
+    from armazem.warehouse import open_warehouse
+    from armazem.warehouse.publish import last_publication
+
+    settings = _settings(ctx)
+    if not show_status:
+        runner = Runner(settings)
+        runner.step("audit", lambda: steps.audit_marts(settings))
+        runner.step("publish", lambda: steps.publish_marts(settings, runner.run_id))
+        _print_steps(runner)
+        return
+    publication = last_publication(open_warehouse(settings))
+    if publication is None:
+        raise ArmazemError("production has never been published", "run `armazem run`")
+    if as_json:
+        out.print_json(json.dumps(publication))
+        return
+    out.print(f"production published {publication['published_at']} by run {publication['run_id']}")
+    tables = Table("table", "rows", title="production")
+    for name, rows in publication["tables"].items():
+        tables.add_row(name, f"{rows:,}")
+    out.print(tables)
+    loads = Table("raw table", "load id", title="built from")
+    for name, load_id in publication["loads"].items():
+        loads.add_row(name, load_id)
+    out.print(loads)
 
 
 @app.command()
@@ -220,6 +259,11 @@ def capstone(
         progress.add_task(f"capstone {module}", total=None)
         result = MODULES[module](settings)
     _print_mapping(f"capstone {module}", result)
+
+
+from armazem.dashboard.commands import register as _register_dashboard  # noqa: E402
+
+_register_dashboard(app, _settings)
 
 
 # Display helpers ---------------------------------------------------------------------------

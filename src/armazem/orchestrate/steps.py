@@ -59,8 +59,8 @@ def audit_marts(settings: Settings) -> Outcome:
     return Outcome(None, f"{len(CHECKS)} reconciliation checks passed")
 
 
-def publish_marts(settings: Settings) -> Outcome:
-    published = publish(open_warehouse(settings), transform.PUBLISHED_PREFIXES)
+def publish_marts(settings: Settings, run_id: str = "") -> Outcome:
+    published = publish(open_warehouse(settings), transform.PUBLISHED_PREFIXES, run_id)
     return Outcome(sum(published.values()), f"{len(published)} marts to production", published)
 
 
@@ -74,7 +74,8 @@ def run_all(
 ) -> None:
     """simulate (unless the company exists) → ingest → transform → audit → publish."""
     settings = runner.settings
-    open_warehouse(settings)  # a warehouse this version cannot load fails before any work
+    with open_warehouse(settings).connect():  # an unreachable warehouse fails before any work
+        pass
     if resimulate or not softcart.shop_database(settings).exists():
         runner.step("simulate", lambda: simulate(settings, simulate_progress))
     else:
@@ -82,4 +83,4 @@ def run_all(
     runner.step("ingest", lambda: load(settings, None, on_table, on_rows))
     runner.step("transform", lambda: build(settings, on_node))
     runner.step("audit", lambda: audit_marts(settings))
-    runner.step("publish", lambda: publish_marts(settings))
+    runner.step("publish", lambda: publish_marts(settings, runner.run_id))

@@ -31,6 +31,8 @@ META_DDL = (
         source VARCHAR(128), table_name VARCHAR(128), cursor_column VARCHAR(128),
         value VARCHAR(64), load_id VARCHAR(64), updated_at TIMESTAMP,
         PRIMARY KEY (source, table_name))""",
+    f"""CREATE TABLE IF NOT EXISTS {META_SCHEMA}.publications (
+        published_at TIMESTAMP, run_id VARCHAR(64), tables TEXT, loads TEXT)""",
     f"""CREATE TABLE IF NOT EXISTS {META_SCHEMA}.runs (
         run_id VARCHAR(64), step VARCHAR(64), started_at TIMESTAMP, ended_at TIMESTAMP,
         rows BIGINT, status VARCHAR(16), error TEXT)""",

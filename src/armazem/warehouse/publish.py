@@ -1,44 +1,64 @@
-"""Publish: copy the marts that dbt built and tested in `staging` to `production`, atomically.
+"""Publish: copy the marts that dbt built, tested and the audit reconciled in `staging` to
+`production`, atomically, and record what production now holds and from which loads.
 
 Readers of `production` (dashboards, BI, exports) see either the previous publication or the new
-one, never a mix: the whole swap is one DuckDB transaction.
+one, never a mix: the whole swap is one transaction (DuckDB's, or PostgreSQL's, whose DDL is
+transactional too). The SQL is portable; each warehouse only provides the transaction.
 """
 
 from __future__ import annotations
 
-from armazem.warehouse.store import DuckDBWarehouse
+import json
+from typing import Any
+
+from armazem.warehouse import Warehouse
+from armazem.warehouse.plan import META_SCHEMA, quote
+from armazem.warehouse.store import utcnow
 
 BUILD_SCHEMA = "staging"
 PRODUCTION_SCHEMA = "production"
+_TABLES = (
+    "SELECT table_name FROM information_schema.tables "
+    "WHERE table_catalog = current_database() AND table_schema = $1 ORDER BY 1"
+)
+_LATEST_LOADS = (
+    f"SELECT source || '.' || table_name, max(load_id) FROM {META_SCHEMA}.loads "
+    "GROUP BY source, table_name ORDER BY 1"
+)
 
 
-def publish(warehouse: DuckDBWarehouse, prefixes: tuple[str, ...]) -> dict[str, int]:
+def publish(warehouse: Warehouse, prefixes: tuple[str, ...], run_id: str = "") -> dict[str, int]:
     """Replace production with the current marts; returns rows per published table."""
-    with warehouse.connect() as con:
-        names = [
-            name
-            for (name,) in con.execute(
-                "SELECT table_name FROM information_schema.tables "
-                "WHERE table_schema = ? AND table_catalog = current_database() ORDER BY 1",
-                [BUILD_SCHEMA],
-            ).fetchall()
-            if name.startswith(prefixes)
-        ]
-        published = {}
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(f"DROP SCHEMA IF EXISTS {PRODUCTION_SCHEMA} CASCADE")
-            con.execute(f"CREATE SCHEMA {PRODUCTION_SCHEMA}")
-            for name in names:
-                con.execute(
-                    f'CREATE TABLE {PRODUCTION_SCHEMA}."{name}" AS '
-                    f'SELECT * FROM {BUILD_SCHEMA}."{name}"'
-                )
-                published[name] = con.execute(
-                    f'SELECT count(*) FROM {PRODUCTION_SCHEMA}."{name}"'
-                ).fetchone()[0]
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    names = [n for (n,) in warehouse.query(_TABLES, [BUILD_SCHEMA]) if n.startswith(prefixes)]
+    production = quote(PRODUCTION_SCHEMA)
+    published: dict[str, int] = {}
+    with warehouse.transaction() as execute:
+        execute(f"DROP SCHEMA IF EXISTS {production} CASCADE")
+        execute(f"CREATE SCHEMA {production}")
+        for name in names:
+            table = f"{production}.{quote(name)}"
+            execute(f"CREATE TABLE {table} AS SELECT * FROM {quote(BUILD_SCHEMA)}.{quote(name)}")
+            published[name] = execute(f"SELECT count(*) FROM {table}")[0][0]
+        loads = dict(execute(_LATEST_LOADS))
+        execute(
+            f"INSERT INTO {META_SCHEMA}.publications VALUES ($1, $2, $3, $4)",
+            [utcnow(), run_id, json.dumps(published), json.dumps(loads)],
+        )
     return published
+
+
+def last_publication(warehouse: Warehouse) -> dict[str, Any] | None:
+    """When production was built, by which run, its tables and rows, and the loads it came from."""
+    rows = warehouse.query(
+        f"SELECT published_at, run_id, tables, loads FROM {META_SCHEMA}.publications "
+        "ORDER BY published_at DESC LIMIT 1"
+    )
+    if not rows:
+        return None
+    published_at, run_id, tables, loads = rows[0]
+    return {
+        "published_at": str(published_at),
+        "run_id": run_id,
+        "tables": json.loads(tables),
+        "loads": json.loads(loads),
+    }

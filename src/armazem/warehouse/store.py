@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +16,8 @@ import duckdb
 from armazem import failpoints
 from armazem.errors import ArmazemError
 from armazem.warehouse.plan import META_DDL, META_SCHEMA, LoadPlan, apply_statements, quote
+
+Execute = Callable[..., list[tuple[Any, ...]]]  # execute(sql, parameters=None) -> rows
 
 
 class DuckDBWarehouse:
@@ -43,6 +45,22 @@ class DuckDBWarehouse:
             yield con
         finally:
             con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Execute]:
+        """One transaction; yields `execute(sql, params) -> rows` (`$1` or `?` placeholders)."""
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+
+            def execute(sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
+                return con.execute(sql, parameters or []).fetchall()
+
+            try:
+                yield execute
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
 
     def query(self, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
         with self.connect(read_only=True) as con:
