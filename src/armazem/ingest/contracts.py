@@ -40,6 +40,9 @@ class Contract:
     on_new_column: Literal["evolve", "ignore", "stop"] = "evolve"
     on_missing_column: Literal["stop", "quarantine"] = "stop"
     on_bad_type: Literal["quarantine", "stop"] = "quarantine"
+    # True when the source itself enforces the key (a database primary key): the check for
+    # keys repeated across batches, whose memory grows with the table, is then not needed.
+    key_enforced_by_source: bool = False
 
     def settle(self, schema: pa.Schema) -> Contract:
         """The contract for a load whose rows have `schema`, after the drift policy."""
@@ -83,7 +86,7 @@ class Validator:
         self.contract = contract
         self.cursor = cursor
         self.highest: object = None  # the cursor's highest value among rows seen
-        self.con = duckdb.connect()
+        self.con = duckdb.connect(config={"memory_limit": "512MB"})
         self.columns = ", ".join(_quote(c) for c in contract.columns)
         self.schema = (
             self.con.execute(
@@ -93,7 +96,8 @@ class Validator:
             .to_arrow_table()
             .schema
         )
-        if contract.key:
+        self.remember_keys = bool(contract.key) and not contract.key_enforced_by_source
+        if self.remember_keys:
             keys = ", ".join(f"{_quote(k)} {contract.columns[k]}" for k in contract.key)
             self.con.execute(f"CREATE TABLE seen ({keys})")
 
@@ -124,7 +128,7 @@ class Validator:
             wrong = [r for r in bad.column("reason").to_pylist() if "is not a valid" in r]
             if wrong:
                 raise ContractError(f"{wrong[0]} ({len(wrong)} rows in this batch)")
-        if self.contract.key:
+        if self.remember_keys:
             self.con.register("good", good.select(list(self.contract.key)))
             self.con.execute("INSERT INTO seen SELECT * FROM good")
             self.con.unregister("good")
@@ -135,7 +139,7 @@ class Validator:
         return good.cast(self.schema), bad
 
     def _duplicate_sql(self) -> str:
-        if not self.contract.key:
+        if not self.remember_keys:
             return "NULL"
         keys = ", ".join(_quote(k) for k in self.contract.key)
         same = " AND ".join(f"s.{_quote(k)} = typed.{_quote(k)}" for k in self.contract.key)

@@ -88,7 +88,8 @@ def _shop_table(
     def read_keys(settings: Settings) -> Reader:
         return sql.read_column(url(settings), table, key, settings.batch_size)
 
-    contract = Contract(columns, key, required, _SHOP_RULES.get(table, {}))
+    contract = Contract(columns, key, required, _SHOP_RULES.get(table, {}),
+                        key_enforced_by_source=True)  # fmt: skip
     return SourceTable("shop", table, contract, read, mode, cursor, lookback,
                        read_keys=read_keys if detect_deletes else None)  # fmt: skip
 

@@ -17,6 +17,8 @@ from armazem import failpoints
 from armazem.errors import ArmazemError
 from armazem.warehouse.plan import META_DDL, META_SCHEMA, LoadPlan, apply_statements, quote
 
+# Joins and sorts past this spill to disk instead of growing with the tables.
+DUCKDB_CONFIG = {"memory_limit": "1GB"}
 Execute = Callable[..., list[tuple[Any, ...]]]  # execute(sql, parameters=None) -> rows
 
 
@@ -32,7 +34,7 @@ class DuckDBWarehouse:
             raise ArmazemError(f"warehouse {self.path} does not exist yet", "run `armazem run`")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            con = duckdb.connect(str(self.path), read_only=read_only)
+            con = duckdb.connect(str(self.path), read_only=read_only, config=DUCKDB_CONFIG)
         except duckdb.IOException as exc:
             raise ArmazemError(
                 f"cannot open warehouse {self.path}: {str(exc).splitlines()[0]}",
