@@ -29,6 +29,12 @@ def _nosql(settings: Settings) -> dict[str, Any]:
     return nosql.run(settings)
 
 
+def _dashboard(settings: Settings) -> dict[str, Any]:
+    from armazem.capstone import dashboard
+
+    return dashboard.run(settings)
+
+
 def _sync(settings: Settings) -> dict[str, Any]:
     from armazem.capstone import sync
 
@@ -39,5 +45,6 @@ MODULES: dict[str, Callable[[Settings], dict[str, Any]]] = {
     "oltp": _oltp,
     "nosql": _nosql,
     "warehouse": _warehouse,
+    "dashboard": _dashboard,
     "sync": _sync,
 }

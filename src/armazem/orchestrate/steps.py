@@ -60,7 +60,11 @@ def audit_marts(settings: Settings) -> Outcome:
 
 
 def publish_marts(settings: Settings, run_id: str = "") -> Outcome:
+    from armazem.dashboard.bi import refresh_views
+
     published = publish(open_warehouse(settings), transform.PUBLISHED_PREFIXES, run_id)
+    if settings.warehouse_kind == "postgresql":
+        refresh_views(settings.warehouse_url)  # the BI role's views went with the old production
     return Outcome(sum(published.values()), f"{len(published)} marts to production", published)
 
 
