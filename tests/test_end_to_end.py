@@ -11,10 +11,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from armazem.transform import PROJECT_DIR, PUBLISHED_PREFIXES
+
 REPO = Path(__file__).resolve().parents[1]
-MARTS = {"dim_date", "dim_customer", "dim_product", "dim_category", "dim_country", "fct_sales",
-         "fct_web_requests", "rpt_sales_by_year_country", "rpt_sales_by_country_category",
-         "rpt_avg_sales_by_year_country", "rpt_total_sales_per_country"}  # fmt: skip
+MARTS = {  # every mart model of the dbt project
+    path.stem
+    for path in (PROJECT_DIR / "models" / "marts").glob("*.sql")
+    if path.stem.startswith(PUBLISHED_PREFIXES)
+}
 
 
 def armazem(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
