@@ -22,6 +22,7 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix src tests bench
 
 bench: $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[test,bench]"
 	$(BIN)/python -m bench
 
 clean:
