@@ -1,8 +1,13 @@
 """The transform step: the dbt project in this folder, built in-process with dbt's Python API.
 
-`build` runs `dbt build` (models and their tests, in dependency order) against the warehouse the
-settings name: DuckDB for the embedded profile, PostgreSQL otherwise. Everything dbt writes
-(compiled SQL, run results, its log) goes under `<data_dir>/dbt`, never into the package.
+`build` runs `dbt build` (models, snapshots and their tests, in dependency order) against the
+warehouse the settings name: DuckDB for the embedded profile, PostgreSQL otherwise. Everything dbt
+writes (compiled SQL, run results, its log) goes under `<data_dir>/dbt`, never into the package.
+
+Models build in the `staging` schema; the large facts there are incremental, so staging must
+persist between builds. Snapshots (the history of customers and stock counts) build in
+`SNAPSHOT_SCHEMA`, which must persist too and is never published. `freshness` runs
+`dbt source freshness`, which `build` does not.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from armazem.settings import Settings, redact_url
 PROJECT_DIR = Path(__file__).parent
 # Models whose names start with these are the marts the publish step copies to production.
 PUBLISHED_PREFIXES = ("dim_", "fct_", "rpt_")
+# Where dbt keeps its snapshots: history that no rebuild can recreate (see dbt_project.yml).
+SNAPSHOT_SCHEMA = "snapshots"
 
 EventCallback = Callable[[str, str], None]
 _FAILED = {"error", "fail", "runtime error"}
@@ -33,30 +40,66 @@ _FIX = {
 
 @dataclass(frozen=True)
 class BuildResult:
-    """What a build did. models and tests count the nodes that ran (not those skipped because
-    something upstream failed); failures are `node: message` for each model or test that failed."""
+    """What a build did. models, tests and snapshots count the nodes that ran (not those skipped
+    because something upstream failed); failures are `node: message` for each node that failed."""
 
     success: bool
     models: int
     tests: int
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    snapshots: int = 0
 
 
-def build(settings: Settings, on_event: EventCallback | None = None) -> BuildResult:
+def build(
+    settings: Settings, on_event: EventCallback | None = None, full_refresh: bool = False
+) -> BuildResult:
     """Run `dbt build` on the settings' warehouse.
 
-    `on_event(node_name, status)` is called as each model or test finishes (status is dbt's:
-    success, pass, warn, fail, error, skipped). A failed model or test does not raise: the result
+    `on_event(node_name, status)` is called as each model, snapshot or test finishes (status is
+    dbt's: success, pass, warn, fail, error, skipped). A failed node does not raise: the result
     says so and lists them. A build that cannot start (bad connection, no warehouse yet) raises
-    ArmazemError.
+    ArmazemError. `full_refresh` rebuilds the incremental models from scratch; snapshots are never
+    rebuilt (they are the only record of past versions).
     """
+    args = ["build", "--full-refresh"] if full_refresh else ["build"]
+    outcome, seconds = _invoke(settings, args, on_event)
+    results = list(outcome.result.results)
+    kinds = [str(r.node.resource_type) for r in results if str(r.status) != "skipped"]
+    failures = [
+        f"{r.node.name}: {_one_line(r.message)}" for r in results if str(r.status) in _FAILED
+    ]
+    return BuildResult(
+        success=bool(outcome.success),
+        models=kinds.count("model"),
+        tests=kinds.count("test") + kinds.count("unit_test"),
+        failures=failures,
+        seconds=seconds,
+        snapshots=kinds.count("snapshot"),
+    )
+
+
+def freshness(settings: Settings) -> dict[str, str]:
+    """Run `dbt source freshness`: `source.table` -> pass, warn, error (newest row older than the
+    table's thresholds) or runtime error, for each raw table with a loaded_at_field (tables
+    without a timestamp are not checked). Raises ArmazemError when dbt cannot start."""
+    target = settings.data_path / "dbt" / "target"
+    outcome, _ = _invoke(
+        settings, ["source", "freshness", "--output", str(target / "sources.json")]
+    )
+    return {f"{r.node.source_name}.{r.node.name}": str(r.status) for r in outcome.result.results}
+
+
+def _invoke(
+    settings: Settings, command: list[str], on_event: EventCallback | None = None
+) -> tuple[Any, float]:
+    """Run a dbt command on the settings' warehouse; dbt's outcome and the seconds it took."""
     from dbt.cli.main import dbtRunner
 
     target, env = _connection(settings)
     output = settings.data_path / "dbt"
     args = [
-        "build",
+        *command,
         "--project-dir", str(PROJECT_DIR),
         "--profiles-dir", str(PROJECT_DIR),
         "--target", target,
@@ -79,22 +122,12 @@ def build(settings: Settings, on_event: EventCallback | None = None) -> BuildRes
     seconds = time.perf_counter() - started
 
     if outcome.exception is not None or outcome.result is None:
+        verb = "build" if command[0] == "build" else "check the freshness of"
         raise ArmazemError(
-            f"dbt cannot build the warehouse {_where(settings)}: {_one_line(outcome.exception)}",
+            f"dbt cannot {verb} the warehouse {_where(settings)}: {_one_line(outcome.exception)}",
             f"{_FIX[target]}; dbt's log is in {output / 'logs'}",
         )
-    results = list(outcome.result.results)
-    kinds = [str(r.node.resource_type) for r in results if str(r.status) != "skipped"]
-    failures = [
-        f"{r.node.name}: {_one_line(r.message)}" for r in results if str(r.status) in _FAILED
-    ]
-    return BuildResult(
-        success=bool(outcome.success),
-        models=kinds.count("model"),
-        tests=kinds.count("test") + kinds.count("unit_test"),
-        failures=failures,
-        seconds=seconds,
-    )
+    return outcome, seconds
 
 
 def _connection(settings: Settings) -> tuple[str, dict[str, str]]:

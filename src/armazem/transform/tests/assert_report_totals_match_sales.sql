@@ -27,6 +27,21 @@ report_totals as (
     select 'rpt_total_sales_per_country' as report, cast(sum(total_sales) as decimal(18, 2))
     from {{ ref('rpt_total_sales_per_country') }}
 
+    union all
+
+    select 'rpt_monthly_sales' as report, cast(sum(total_sales) as decimal(18, 2))
+    from {{ ref('rpt_monthly_sales') }}
+
+    union all
+
+    select 'rpt_sales_by_category' as report, cast(sum(total_sales) as decimal(18, 2))
+    from {{ ref('rpt_sales_by_category') }}
+
+    union all
+
+    select 'rpt_quarterly_sales_by_item' as report, cast(sum(total_sales) as decimal(18, 2))
+    from {{ ref('rpt_quarterly_sales_by_item') }}
+
 )
 
 select

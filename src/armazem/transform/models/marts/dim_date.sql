@@ -1,6 +1,6 @@
-{#- One row per calendar day from the first to the last day with an order or a web request.
-    A recursive CTE rather than an engine's series function, so it builds on DuckDB and
-    PostgreSQL alike. -#}
+{#- One row per calendar day from the first to the last day with an event: an order, a web
+    request, a search or a stock count. A recursive CTE rather than an engine's series
+    function, so it builds on DuckDB and PostgreSQL alike. -#}
 with recursive
 
 orders as (
@@ -15,11 +15,27 @@ requests as (
 
 ),
 
+searches as (
+
+    select * from {{ ref('stg_searchterms__searches') }}
+
+),
+
+stock_counts as (
+
+    select * from {{ ref('snp_shop__inventory') }}
+
+),
+
 event_days as (
 
     select cast(ordered_at as date) as event_day from orders
     union all
     select cast(requested_at as date) as event_day from requests
+    union all
+    select make_date(search_year, search_month, search_day) as event_day from searches
+    union all
+    select cast(updated_at as date) as event_day from stock_counts
 
 ),
 
