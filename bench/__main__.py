@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import sys
 
-from bench import ingest_peers, platform_run
+from bench import ingest_peers, platform_run, transform_incremental
 
-BENCHMARKS = {"platform_run": platform_run.main, "ingest_peers": ingest_peers.main}
+BENCHMARKS = {
+    "platform_run": platform_run.main,
+    "ingest_peers": ingest_peers.main,
+    "transform_incremental": transform_incremental.main,
+}
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or list(BENCHMARKS)
+    unknown = [name for name in chosen if name not in BENCHMARKS]
+    if unknown:
+        sys.exit(f"unknown benchmark {unknown[0]!r}: choose from {', '.join(BENCHMARKS)}")
     for name in chosen:
         BENCHMARKS[name]()

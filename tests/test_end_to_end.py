@@ -75,6 +75,14 @@ def test_status_lists_every_table_and_the_run(first_run: tuple[Path, str]) -> No
 
 
 @pytest.mark.slow
+def test_docs_site_documents_the_marts(first_run: tuple[Path, str]) -> None:
+    data, _ = first_run
+    armazem(data, "docs")
+    page = (data / "docs" / "static_index.html").read_text()
+    assert "fct_sales" in page and "dim_customer" in page
+
+
+@pytest.mark.slow
 def test_same_seed_gives_identical_warehouse_tables(
     first_run: tuple[Path, str], tmp_path: Path
 ) -> None:

@@ -131,7 +131,12 @@ def ingest(
 
 
 @app.command()
-def transform(ctx: typer.Context) -> None:
+def transform(
+    ctx: typer.Context,
+    full_refresh: Annotated[
+        bool, typer.Option(help="rebuild incremental models from scratch (snapshots are kept)")
+    ] = False,
+) -> None:
     """Build and test the dbt models in staging, reconcile them with the raw data, and only
     then publish the marts to production."""
     from armazem.orchestrate import steps
@@ -139,10 +144,19 @@ def transform(ctx: typer.Context) -> None:
 
     runner = Runner(_settings(ctx))
     with _node_progress() as on_node:
-        runner.step("transform", lambda: steps.build(runner.settings, on_node))
+        runner.step("transform", lambda: steps.build(runner.settings, on_node, full_refresh))
     runner.step("audit", lambda: steps.audit_marts(runner.settings))
     runner.step("publish", lambda: steps.publish_marts(runner.settings, runner.run_id))
     _print_steps(runner)
+
+
+@app.command()
+def docs(ctx: typer.Context) -> None:
+    """Generate the dbt documentation site (models, columns, tests, lineage) as static files."""
+    from armazem import transform
+
+    site = transform.docs(_settings(ctx))
+    out.print(f"documentation: {site / 'static_index.html'} (one self-contained page)")
 
 
 @app.command()

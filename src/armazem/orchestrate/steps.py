@@ -34,9 +34,13 @@ def load(
     return Outcome(sum(r.read for r in results), detail, results)
 
 
-def build(settings: Settings, on_event: Callable[[str, str], None] | None = None) -> Outcome:
+def build(
+    settings: Settings,
+    on_event: Callable[[str, str], None] | None = None,
+    full_refresh: bool = False,
+) -> Outcome:
     """dbt build (models and their tests) in the staging schema; raises if any node failed."""
-    result = transform.build(settings, on_event)
+    result = transform.build(settings, on_event, full_refresh)
     if not result.success:
         shown = "; ".join(result.failures[:3])
         raise StepFailed(

@@ -79,6 +79,14 @@ def build(
     )
 
 
+def docs(settings: Settings) -> Path:
+    """`dbt docs generate --static` under `<data_dir>/docs`: static_index.html is the whole
+    site in one file (catalog and manifest inlined), beside index.html and its JSON files."""
+    site = settings.data_path / "docs"
+    _invoke(settings, ["docs", "generate", "--static"], target_path=site)
+    return site
+
+
 def freshness(settings: Settings) -> dict[str, str]:
     """Run `dbt source freshness`: `source.table` -> pass, warn, error (newest row older than the
     table's thresholds) or runtime error, for each raw table with a loaded_at_field (tables
@@ -91,7 +99,10 @@ def freshness(settings: Settings) -> dict[str, str]:
 
 
 def _invoke(
-    settings: Settings, command: list[str], on_event: EventCallback | None = None
+    settings: Settings,
+    command: list[str],
+    on_event: EventCallback | None = None,
+    target_path: Path | None = None,
 ) -> tuple[Any, float]:
     """Run a dbt command on the settings' warehouse; dbt's outcome and the seconds it took."""
     from dbt.cli.main import dbtRunner
@@ -103,7 +114,7 @@ def _invoke(
         "--project-dir", str(PROJECT_DIR),
         "--profiles-dir", str(PROJECT_DIR),
         "--target", target,
-        "--target-path", str(output / "target"),
+        "--target-path", str(target_path or output / "target"),
         "--log-path", str(output / "logs"),
         "--log-level", "none",  # progress goes to on_event, details to the log file
         "--log-level-file", "debug",
@@ -122,7 +133,7 @@ def _invoke(
     seconds = time.perf_counter() - started
 
     if outcome.exception is not None or outcome.result is None:
-        verb = "build" if command[0] == "build" else "check the freshness of"
+        verb = {"build": "build", "docs": "document"}.get(command[0], "check the freshness of")
         raise ArmazemError(
             f"dbt cannot {verb} the warehouse {_where(settings)}: {_one_line(outcome.exception)}",
             f"{_FIX[target]}; dbt's log is in {output / 'logs'}",

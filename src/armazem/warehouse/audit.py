@@ -72,7 +72,12 @@ CHECKS: tuple[Check, ...] = (
     _resolves("fct_sales", "date_key", "dim_date", "date_key"),
     _resolves("fct_sales", "country_id", "dim_country", "country_id"),
     _resolves("fct_sales", "category_id", "dim_category", "category_id"),
+    _resolves("fct_sales", "customer_key", "dim_customer", "customer_key"),
+    _resolves("fct_sales", "product_key", "dim_product_price", "product_key"),
     _resolves("fct_web_requests", "date_key", "dim_date", "date_key"),
+    _resolves("fct_inventory_daily", "product_id", "dim_product", "product_id"),
+    _resolves("fct_inventory_daily", "date_key", "dim_date", "date_key"),
+    _resolves("fct_search_terms", "date_key", "dim_date", "date_key"),
 )
 
 
