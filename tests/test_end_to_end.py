@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -105,20 +106,25 @@ def test_a_repeated_run_changes_nothing(first_run: tuple[Path, str]) -> None:
 
 
 @pytest.mark.slow
-def test_a_failing_data_test_leaves_production_as_it_was(tmp_path: Path) -> None:
+def test_a_bad_source_row_is_never_published(tmp_path: Path) -> None:
+    """Write-audit-publish: an order line for a product that does not exist passes the raw
+    contract, but the run refuses to publish, names the failed check, and production stays."""
     armazem(tmp_path, "run", "--scale", "0.002")
     before = business_tables(tmp_path)
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    con.execute("UPDATE raw_shop.orders SET status = 'lost' WHERE order_id = 1")
-    con.close()
+    shop = sqlite3.connect(tmp_path / "sources" / "softcart.sqlite")
+    shop.execute("INSERT INTO order_lines VALUES (9999999, 1, 999999, 1, 10.0, "
+                 "'2021-12-31 23:00:00')")  # fmt: skip
+    shop.commit()
+    shop.close()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARMAZEM_")}
     env.update({"ARMAZEM_DATA_DIR": str(tmp_path), "COLUMNS": "200"})
     result = subprocess.run(
-        [sys.executable, "-m", "armazem", "transform"],
+        [sys.executable, "-m", "armazem", "run"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert result.returncode == 2
-    assert "accepted_values" in result.stderr and "production left as it was" in result.stderr
+    assert "production left as it was" in result.stderr
+    assert "relationships" in result.stderr and "product" in result.stderr  # the check, named
     after = business_tables(tmp_path)
     production = [name for name in before if name.startswith("production.")]
     assert production and all(before[name] == after[name] for name in production)
