@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pymysql
 import pytest
+from tests.capstone.conftest import reachable_mysql
 
 from armazem.capstone import oltp
 from armazem.errors import ArmazemError
@@ -37,25 +37,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="module")
 def server(settings: Settings) -> oltp.Server:
     """The MySQL server, or a failure that says how to start it."""
-    server = oltp.parse_server(settings.mysql_url)
-    problem = None
-    try:
-        pymysql.connect(
-            host=server.host,
-            port=server.port,
-            user=server.user,
-            password=server.password,
-            connect_timeout=5,
-        ).close()
-    except pymysql.MySQLError as exc:
-        problem = exc
-    if problem is not None:  # fail outside the except block: one clean message, no chained trace
-        pytest.fail(
-            f"MariaDB/MySQL at {server.safe_url} is unreachable ({problem}); start it with "
-            f"`{oltp.START_MARIADB}` or set ARMAZEM_MYSQL_URL",
-            pytrace=False,
-        )
-    return server
+    return reachable_mysql(settings)
 
 
 @pytest.fixture

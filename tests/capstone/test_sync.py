@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pymysql
 import pytest
+from tests.capstone.conftest import reachable_mysql
 
 from armazem.capstone import oltp, sync
 from armazem.errors import ArmazemError
@@ -42,24 +42,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="module")
 def database(settings: Settings) -> Iterator[str]:
     """A staging database of the tests' own, or a failure that says how to start the server."""
-    server = oltp.parse_server(settings.mysql_url)
-    problem = None
-    try:
-        pymysql.connect(
-            host=server.host,
-            port=server.port,
-            user=server.user,
-            password=server.password,
-            connect_timeout=5,
-        ).close()
-    except pymysql.MySQLError as exc:
-        problem = exc
-    if problem is not None:  # fail outside the except block: one clean message, no chained trace
-        pytest.fail(
-            f"MariaDB/MySQL at {server.safe_url} is unreachable ({problem}); start it with "
-            f"`{oltp.START_MARIADB}` or set ARMAZEM_MYSQL_URL",
-            pytrace=False,
-        )
+    server = reachable_mysql(settings)
     name = f"armazem_test_sync_{secrets.token_hex(4)}"
     yield name
     with oltp.connect(server) as conn, conn.cursor() as cur:

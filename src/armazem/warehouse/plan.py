@@ -78,6 +78,26 @@ def same_key(key: tuple[str, ...], left: str, right: str) -> str:
     return " AND ".join(f"{left}.{quote(k)} = {right}.{quote(k)}" for k in key)
 
 
+def record_statements(plan: LoadPlan, deleted: int, now: object) -> list[tuple[str, list[Any]]]:
+    """The ledger row and the new watermark of a load, as (SQL, parameters) with `$n`
+    placeholders (both engines take them), to run in the load's own transaction."""
+    ledger = {**plan.ledger, "rows_deleted": deleted}
+    marks = ", ".join(f"${i}" for i in range(1, len(ledger) + 1))
+    statements = [
+        (f"INSERT INTO {META_SCHEMA}.loads ({', '.join(ledger)}) VALUES ({marks})",
+         list(ledger.values())),
+    ]  # fmt: skip
+    if plan.watermark is not None:
+        column, value = plan.watermark
+        statements += [
+            (f"DELETE FROM {META_SCHEMA}.watermarks WHERE source = $1 AND table_name = $2",
+             [plan.source, plan.table]),
+            (f"INSERT INTO {META_SCHEMA}.watermarks VALUES ($1, $2, $3, $4, $5, $6)",
+             [plan.source, plan.table, column, value, plan.ledger["load_id"], now]),
+        ]  # fmt: skip
+    return statements
+
+
 def apply_statements(plan: LoadPlan, incoming: str, source_keys: str | None) -> list[Statement]:
     """The row-changing statements of a plan, given SQL for the incoming rows (a relation with
     the contract's columns) and for the source's key set. Portable between the engines."""

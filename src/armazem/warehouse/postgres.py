@@ -28,7 +28,14 @@ import pyarrow.parquet as pq
 from armazem import failpoints
 from armazem.errors import ArmazemError
 from armazem.settings import redact_url
-from armazem.warehouse.plan import META_DDL, META_SCHEMA, LoadPlan, apply_statements, quote
+from armazem.warehouse.plan import (
+    META_DDL,
+    META_SCHEMA,
+    LoadPlan,
+    apply_statements,
+    quote,
+    record_statements,
+)
 from armazem.warehouse.store import Execute, utcnow
 
 if TYPE_CHECKING:
@@ -202,7 +209,6 @@ class PostgresWarehouse:
 
     def _record(self, cur: Cursor, plan: LoadPlan, deleted: int) -> None:
         """The quarantined records, the ledger row and the watermark, as store.py writes them."""
-        ledger = {**plan.ledger, "rows_deleted": deleted}
         if plan.quarantine_file is not None:
             rejected = _stage(
                 cur, plan.quarantine_file, "_armazem_rejected", {"reason": "text", "record": "text"}
@@ -213,21 +219,8 @@ class PostgresWarehouse:
                 f"CAST($4 AS TIMESTAMP) FROM {rejected}",
                 [plan.ledger["load_id"], plan.source, plan.table, plan.ledger["committed_at"]],
             )
-        columns = ", ".join(ledger)
-        marks = ", ".join(f"${i}" for i in range(1, len(ledger) + 1))
-        cur.execute(
-            f"INSERT INTO {META_SCHEMA}.loads ({columns}) VALUES ({marks})", list(ledger.values())
-        )
-        if plan.watermark is not None:
-            column, value = plan.watermark
-            cur.execute(
-                f"DELETE FROM {META_SCHEMA}.watermarks WHERE source = $1 AND table_name = $2",
-                [plan.source, plan.table],
-            )
-            cur.execute(
-                f"INSERT INTO {META_SCHEMA}.watermarks VALUES ($1, $2, $3, $4, $5, $6)",
-                [plan.source, plan.table, column, value, plan.ledger["load_id"], utcnow()],
-            )
+        for sql, parameters in record_statements(plan, deleted, utcnow()):
+            cur.execute(sql, parameters)
 
     def _clone(self, read_only: bool) -> Connection:
         """A new connection from this warehouse's root connection, opened on first use.

@@ -15,7 +15,14 @@ import duckdb
 
 from armazem import failpoints
 from armazem.errors import ArmazemError
-from armazem.warehouse.plan import META_DDL, META_SCHEMA, LoadPlan, apply_statements, quote
+from armazem.warehouse.plan import (
+    META_DDL,
+    META_SCHEMA,
+    LoadPlan,
+    apply_statements,
+    quote,
+    record_statements,
+)
 
 # Joins and sorts past this spill to disk instead of growing with the tables.
 DUCKDB_CONFIG = {"memory_limit": "1GB"}
@@ -117,28 +124,14 @@ class DuckDBWarehouse:
                 con.execute(f"ALTER TABLE {plan.target} ADD COLUMN {quote(column)} {kind}")
 
     def _record(self, con: duckdb.DuckDBPyConnection, plan: LoadPlan, deleted: int) -> None:
-        ledger = {**plan.ledger, "rows_deleted": deleted}
         if plan.quarantine_file is not None:
             con.execute(
                 f"INSERT INTO {META_SCHEMA}.quarantine SELECT ?, ?, ?, reason, record, ? "
                 f"FROM {_parquet(plan.quarantine_file)}",
                 [plan.ledger["load_id"], plan.source, plan.table, plan.ledger["committed_at"]],
             )
-        columns = ", ".join(ledger)
-        marks = ", ".join("?" for _ in ledger)
-        con.execute(
-            f"INSERT INTO {META_SCHEMA}.loads ({columns}) VALUES ({marks})", list(ledger.values())
-        )
-        if plan.watermark is not None:
-            column, value = plan.watermark
-            con.execute(
-                f"DELETE FROM {META_SCHEMA}.watermarks WHERE source = ? AND table_name = ?",
-                [plan.source, plan.table],
-            )
-            con.execute(
-                f"INSERT INTO {META_SCHEMA}.watermarks VALUES (?, ?, ?, ?, ?, ?)",
-                [plan.source, plan.table, column, value, plan.ledger["load_id"], utcnow()],
-            )
+        for sql, parameters in record_statements(plan, deleted, utcnow()):
+            con.execute(sql, parameters)
 
     def record_run(self, run_id: str, step: dict[str, Any]) -> None:
         with self.connect() as con:
