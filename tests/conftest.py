@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from tests.servers import mongo_url  # noqa: F401  (a shared, session-wide server)
 
+from armazem.errors import START_MARIADB
 from armazem.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,7 +44,6 @@ def small_company(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 MARIADB_URL = "mysql://root@127.0.0.1:3306"
-START_MARIADB = "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd"
 
 
 @pytest.fixture

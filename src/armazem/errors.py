@@ -1,5 +1,9 @@
 """User-facing errors: each names the problem and the fix, and the CLI prints it as one line."""
 
+# How to start the local servers, for the fixes of "cannot reach ..." errors.
+START_MARIADB = "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd"
+START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+
 
 class ArmazemError(Exception):
     """A problem the user can fix (bad config, unreachable database, missing file).

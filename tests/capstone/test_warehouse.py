@@ -19,8 +19,8 @@ import pytest
 from psycopg.conninfo import make_conninfo
 
 from armazem.capstone import warehouse
-from armazem.errors import ArmazemError
-from armazem.settings import Settings, load_settings
+from armazem.errors import START_POSTGRES, ArmazemError
+from armazem.settings import Settings, load_settings, redact_url
 from armazem.simulate.softcart import company
 
 pytestmark = pytest.mark.services
@@ -49,8 +49,8 @@ def server(settings: Settings) -> Iterator[str]:
         problem = exc
     if problem is not None:  # fail outside the except block: one clean message, no chained trace
         pytest.fail(
-            f"PostgreSQL at {warehouse.safe_url(url)} is unreachable ({problem}); start it with "
-            f"`{warehouse.START_POSTGRES}` or set ARMAZEM_POSTGRES_URL",
+            f"PostgreSQL at {redact_url(url)} is unreachable ({problem}); start it with "
+            f"`{START_POSTGRES}` or set ARMAZEM_POSTGRES_URL",
             pytrace=False,
         )
     yield url

@@ -22,9 +22,8 @@ import pytest
 from armazem.dashboard import bi, queries
 from armazem.dashboard.db import PostgresReader
 from armazem.dashboard.export import export_table
-from armazem.errors import ArmazemError
+from armazem.errors import START_POSTGRES, ArmazemError
 from armazem.settings import Settings, load_settings
-from armazem.warehouse.postgres import START_SERVER
 
 pytestmark = pytest.mark.services
 
@@ -96,7 +95,7 @@ def scratch() -> Iterator[tuple[str, str]]:
     if problem is not None:
         pytest.fail(
             f"PostgreSQL at 127.0.0.1:5432 is not reachable ({problem}); start it with "
-            f"`{START_SERVER}`",
+            f"`{START_POSTGRES}`",
             pytrace=False,
         )
     name = f"armazem_bi_test_{uuid.uuid4().hex[:10]}"

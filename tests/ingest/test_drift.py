@@ -70,4 +70,3 @@ def test_policies_ignore_stop_and_quarantine() -> None:
     strict = Validator(replace(base, on_bad_type="stop"))
     with pytest.raises(ContractError, match="id: value is not a valid INTEGER"):
         strict.split(pa.table({"id": ["1", "x"], "name": ["a", "b"]}))
-

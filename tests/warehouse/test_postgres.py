@@ -20,13 +20,13 @@ import duckdb
 import psycopg
 import pytest
 
-from armazem.errors import ArmazemError
+from armazem.errors import START_POSTGRES, ArmazemError
 from armazem.ingest.pipeline import ingest
 from armazem.ingest.sources import SOURCES
 from armazem.settings import Settings, load_settings
 from armazem.simulate import softcart
 from armazem.warehouse import open_warehouse
-from armazem.warehouse.postgres import START_SERVER, PostgresWarehouse, pg_type
+from armazem.warehouse.postgres import PostgresWarehouse, pg_type
 
 REPO = Path(__file__).resolve().parents[2]
 SERVER = "postgresql://postgres@127.0.0.1:5432"
@@ -42,7 +42,9 @@ def new_database() -> Iterator[NewDatabase]:
     try:
         psycopg.connect(f"{SERVER}/postgres", connect_timeout=5).close()
     except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is not reachable ({exc}); start: {START_SERVER}")
+        pytest.fail(
+            f"PostgreSQL at 127.0.0.1:5432 is not reachable ({exc}); start: {START_POSTGRES}"
+        )
     names: list[str] = []
 
     def make() -> str:

@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 import pymysql
 from pymysql.connections import Connection
 
-from armazem.errors import ArmazemError
+from armazem.errors import START_MARIADB, ArmazemError
 from armazem.settings import Settings
 
 DATABASE = "sales"
@@ -36,7 +36,6 @@ TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 BATCH_ROWS = 1_000
 MAX_REASONS = 5  # how many rejected rows are described in the result
 SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "datadump.sh"
-START_MARIADB = "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd"
 
 # price is money: DECIMAL keeps cents exact where the reference dump's DOUBLE would not.
 CREATE_TABLE = f"""

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import duckdb
 import psycopg
@@ -20,13 +19,12 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 from psycopg.conninfo import make_conninfo
 
-from armazem.errors import ArmazemError
-from armazem.settings import Settings
+from armazem.errors import START_POSTGRES, ArmazemError
+from armazem.settings import Settings, redact_url
 from armazem.simulate.softcart import company
 
 DATABASE = "softcart"
 MAX_SCALE = 0.05  # about 20k orders: enough for the reports, fast to build
-START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 
 # Result key -> table, in load order (dimensions before the facts that reference them).
 TABLES = {
@@ -187,17 +185,10 @@ def ensure_database(url: str, database: str) -> str:
                 conn.execute(f'CREATE DATABASE "{database}"')
     except psycopg.OperationalError as exc:
         raise ArmazemError(
-            f"PostgreSQL at {safe_url(url)} is unreachable ({' '.join(str(exc).split())})",
+            f"PostgreSQL at {redact_url(url)} is unreachable ({' '.join(str(exc).split())})",
             f"start it with `{START_POSTGRES}`, or set ARMAZEM_POSTGRES_URL",
         ) from None
     return make_conninfo(url, dbname=database, connect_timeout=5)
-
-
-def safe_url(url: str) -> str:
-    """The URL without its password, fit for a message."""
-    parts = urlsplit(url)
-    host = f"{parts.username}@{parts.hostname}" if parts.username else str(parts.hostname)
-    return urlunsplit(parts._replace(netloc=f"{host}:{parts.port or 5432}"))
 
 
 def build_postgresql(conninfo: str, tables: dict[str, pa.Table]) -> dict[str, Any]:

@@ -175,12 +175,12 @@ def _connect(url: str):
     try:
         return psycopg.connect(url, connect_timeout=5)
     except psycopg.OperationalError as exc:
-        from armazem.warehouse.postgres import START_SERVER
+        from armazem.errors import START_POSTGRES
 
         reason = " ".join(str(exc).split())
         raise ArmazemError(
             f"cannot connect to the PostgreSQL warehouse at {redact_url(url)}: {reason}",
-            f"start it (`{START_SERVER}`) or set ARMAZEM_WAREHOUSE_URL",
+            f"start it (`{START_POSTGRES}`) or set ARMAZEM_WAREHOUSE_URL",
         ) from None
 
 

@@ -172,12 +172,12 @@ class PostgresReader(_LazyReader):
                 self.url, connect_timeout=5, options="-c default_transaction_read_only=on"
             )
         except psycopg.OperationalError as exc:
-            from armazem.warehouse.postgres import START_SERVER
+            from armazem.errors import START_POSTGRES
 
             reason = " ".join(str(exc).split())
             raise ArmazemError(
                 f"cannot connect to the PostgreSQL warehouse at {redact_url(self.url)}: {reason}",
-                f"start it (`{START_SERVER}`) or set ARMAZEM_WAREHOUSE_URL",
+                f"start it (`{START_POSTGRES}`) or set ARMAZEM_WAREHOUSE_URL",
             ) from None
         if self.role:
             try:

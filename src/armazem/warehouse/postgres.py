@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from armazem import failpoints
-from armazem.errors import ArmazemError
+from armazem.errors import START_POSTGRES, ArmazemError
 from armazem.settings import redact_url
 from armazem.warehouse.plan import (
     META_DDL,
@@ -41,7 +41,6 @@ from armazem.warehouse.store import Execute, utcnow
 if TYPE_CHECKING:
     from adbc_driver_manager.dbapi import Connection, Cursor
 
-START_SERVER = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 BATCH_ROWS = 65_536  # rows per Arrow batch read from Parquet: bounds memory, not the load size
 _SYSTEM_SCHEMAS = "('pg_catalog', 'information_schema')"
 _META_LOCK = 0x61726D617A656D  # advisory lock: two processes creating `_armazem` at once
@@ -273,7 +272,7 @@ class PostgresWarehouse:
     def _unreachable(self, reason: str) -> ArmazemError:
         return ArmazemError(
             f"cannot connect to the PostgreSQL warehouse at {redact_url(self.url)}: {reason}",
-            f"start it (`{START_SERVER}`) or set ARMAZEM_WAREHOUSE_URL",
+            f"start it (`{START_POSTGRES}`) or set ARMAZEM_WAREHOUSE_URL",
         )
 
 

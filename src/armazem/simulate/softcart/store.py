@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from armazem.errors import ArmazemError
+from armazem.errors import START_MARIADB, ArmazemError
 from armazem.settings import redact_url
 
 # Logical column types, and how each dialect spells them.
@@ -187,8 +187,7 @@ def _open_mysql(url: str) -> Connection:
     except pymysql.err.OperationalError as exc:
         raise ArmazemError(
             f"cannot reach MySQL/MariaDB at {redact_url(url)}: {exc.args[-1]}",
-            "start it (start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd) "
-            "or set ARMAZEM_OLTP_URL",
+            f"start it ({START_MARIADB}) or set ARMAZEM_OLTP_URL",
         ) from None
     with con.cursor() as cur:
         cur.execute(f"CREATE DATABASE IF NOT EXISTS `{database}`")
