@@ -158,7 +158,7 @@ def _settings(work: Path, warehouse_url: str | None = None) -> Any:
     update: dict[str, Any] = {"data_dir": work / "armazem"}
     if warehouse_url:
         update["warehouse_url"] = warehouse_url
-    return load_settings(REPO / "armazem.toml").model_copy(update=update)
+    return load_settings(REPO / "examples/softcart/armazem.toml").model_copy(update=update)
 
 
 def _source_table(rows: int, phases: dict[str, float]) -> Any:
@@ -393,7 +393,7 @@ def measure(contender: Contender, rows: int, work: Path) -> dict[str, Any]:
     started = time.perf_counter()
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT,
+            command, cwd=REPO / "examples/softcart", env=env, stdout=sink, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
         status, usage, timed_out = _wait(process, started + TIME_LIMIT)

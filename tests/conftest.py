@@ -23,7 +23,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     for name in list(os.environ):
         if name.startswith("ARMAZEM_"):
             monkeypatch.delenv(name)
-    return load_settings(REPO / "armazem.toml").model_copy(
+    return load_settings(REPO / "examples/softcart/armazem.toml").model_copy(
         update={"data_dir": tmp_path / "data", "scale": SMALL}
     )
 
@@ -35,7 +35,7 @@ def small_company(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     from armazem.simulate import softcart
 
     data = tmp_path_factory.mktemp("company") / "data"
-    settings = load_settings(REPO / "armazem.toml").model_copy(
+    settings = load_settings(REPO / "examples/softcart/armazem.toml").model_copy(
         update={"data_dir": data, "scale": SMALL}
     )
     softcart.create(settings)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+SOFTCART = REPO / "examples" / "softcart"
 
 
 def armazem(*args: str, data: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -17,7 +18,7 @@ def armazem(*args: str, data: Path, **env: str) -> subprocess.CompletedProcess[s
                         "COLUMNS": "120", **env})  # fmt: skip
     return subprocess.run(
         [sys.executable, "-m", "armazem", *args],
-        cwd=REPO, env=environment, capture_output=True, text=True, timeout=300,
+        cwd=SOFTCART, env=environment, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
 
 

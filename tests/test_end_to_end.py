@@ -11,13 +11,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from armazem.transform import PROJECT_DIR, PUBLISHED_PREFIXES
+from tests.softcart import PUBLISHED_PREFIXES, TRANSFORM_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 MARTS = {  # every mart model of the dbt project
     path.stem
-    for path in (PROJECT_DIR / "models" / "marts").glob("*.sql")
+    for path in (TRANSFORM_DIR / "models" / "marts").glob("*.sql")
     if path.stem.startswith(PUBLISHED_PREFIXES)
 }
 
@@ -27,7 +26,7 @@ def armazem(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env.update({"ARMAZEM_DATA_DIR": str(data), "COLUMNS": "120"})
     result = subprocess.run(
         [sys.executable, "-m", "armazem", *args],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+        cwd=REPO / "examples/softcart", env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     return result
@@ -120,7 +119,7 @@ def test_a_bad_source_row_is_never_published(tmp_path: Path) -> None:
     env.update({"ARMAZEM_DATA_DIR": str(tmp_path), "COLUMNS": "200"})
     result = subprocess.run(
         [sys.executable, "-m", "armazem", "run"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+        cwd=REPO / "examples/softcart", env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert result.returncode == 2
     assert "production left as it was" in result.stderr

@@ -24,16 +24,17 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_embedded_is_the_default_profile_and_files_live_under_data_dir() -> None:
-    settings = load_settings(REPO / "armazem.toml")
+    settings = load_settings(REPO / "examples/softcart/armazem.toml")
     assert settings.profile == "embedded"
     assert settings.warehouse_kind == "duckdb"
-    assert settings.local_file(settings.warehouse_url) == REPO / "data" / "warehouse.duckdb"
+    example = REPO / "examples" / "softcart"
+    assert settings.local_file(settings.warehouse_url) == example / "data" / "warehouse.duckdb"
     moved = settings.model_copy(update={"data_dir": Path("/tmp/elsewhere")})
     assert moved.local_file(moved.oltp_url) == Path("/tmp/elsewhere/sources/softcart.sqlite")
 
 
 def test_services_profile_points_at_the_local_servers() -> None:
-    settings = load_settings(REPO / "armazem.toml", profile="services")
+    settings = load_settings(REPO / "examples/softcart/armazem.toml", profile="services")
     assert settings.oltp_url.startswith("mysql://") and "127.0.0.1:3306" in settings.oltp_url
     assert settings.warehouse_url.startswith("postgresql://")
     assert "127.0.0.1:5432" in settings.warehouse_url
@@ -45,10 +46,13 @@ def test_environment_beats_the_file_and_options_beat_the_environment(
 ) -> None:
     monkeypatch.setenv("ARMAZEM_SCALE", "2.5")
     monkeypatch.setenv("ARMAZEM_PROFILE", "services")
-    assert load_settings(REPO / "armazem.toml").scale == 2.5
-    assert load_settings(REPO / "armazem.toml").profile == "services"
-    assert load_settings(REPO / "armazem.toml", scale=0.5).scale == 0.5
-    assert load_settings(REPO / "armazem.toml", profile="embedded").profile == "embedded"
+    assert load_settings(REPO / "examples/softcart/armazem.toml").scale == 2.5
+    assert load_settings(REPO / "examples/softcart/armazem.toml").profile == "services"
+    assert load_settings(REPO / "examples/softcart/armazem.toml", scale=0.5).scale == 0.5
+    assert (
+        load_settings(REPO / "examples/softcart/armazem.toml", profile="embedded").profile
+        == "embedded"
+    )
 
 
 def test_relative_paths_start_at_the_config_files_directory(tmp_path: Path) -> None:
@@ -80,10 +84,10 @@ def test_unknown_profile_and_environment_variable_are_rejected(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with pytest.raises(ArmazemError, match="unknown profile 'staging'"):
-        load_settings(REPO / "armazem.toml", profile="staging")
+        load_settings(REPO / "examples/softcart/armazem.toml", profile="staging")
     monkeypatch.setenv("ARMAZEM_WAREHOUSE", "x")
     with pytest.raises(ArmazemError, match="ARMAZEM_WAREHOUSE"):
-        load_settings(REPO / "armazem.toml")
+        load_settings(REPO / "examples/softcart/armazem.toml")
 
 
 def test_a_bad_value_from_the_environment_names_the_variable(
@@ -91,7 +95,7 @@ def test_a_bad_value_from_the_environment_names_the_variable(
 ) -> None:
     monkeypatch.setenv("ARMAZEM_BATCH_SIZE", "ten")
     with pytest.raises(ArmazemError, match="ARMAZEM_BATCH_SIZE"):
-        load_settings(REPO / "armazem.toml")
+        load_settings(REPO / "examples/softcart/armazem.toml")
 
 
 def test_missing_config_file_is_a_user_error(tmp_path: Path) -> None:

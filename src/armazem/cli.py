@@ -57,17 +57,21 @@ app = _App(
 ProfileOption = Annotated[
     str | None, typer.Option("--profile", "-p", help="settings profile (default: embedded)")
 ]
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help="settings file (default: ./armazem.toml)")
-]
+ProjectOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--project", "-P",
+        help="the project folder (default: the nearest armazem.toml, upward from here)",
+    ),
+]  # fmt: skip
 JsonOption = Annotated[bool, typer.Option("--json", help="print one JSON object on stdout")]
 SeedOption = Annotated[int | None, typer.Option(help="random seed: same seed, same company")]
 ScaleOption = Annotated[float | None, typer.Option(help="size; 1.0 is ~1 million order lines")]
 
 
 @app.callback()
-def main(ctx: typer.Context, profile: ProfileOption = None, config: ConfigOption = None) -> None:
-    ctx.obj = {"profile": profile, "config": config}
+def main(ctx: typer.Context, profile: ProfileOption = None, project: ProjectOption = None) -> None:
+    ctx.obj = {"profile": profile, "config": project}
 
 
 def _settings(ctx: typer.Context, **overrides: Any) -> Settings:
@@ -83,11 +87,12 @@ def simulate(
         int | None, typer.Option(help="move the existing company forward by DAYS")
     ] = None,
 ) -> None:
-    """Write SoftCart's operational systems (shop database, catalog, web logs, search terms)."""
+    """Write the operational systems of the project's simulated company."""
     from armazem.orchestrate import steps
-    from armazem.simulate import softcart
+    from armazem.project import load_project
 
     settings = _settings(ctx, seed=seed, scale=scale)
+    name = load_project(settings).name
     with _spinner() as progress:
         task = progress.add_task("simulating", total=None)
 
@@ -95,10 +100,10 @@ def simulate(
             progress.update(task, description=f"{name}: {rows:,} rows")
 
         if advance is not None:
-            changes = softcart.advance(settings, advance, report)
+            changes = steps.advance(settings, advance, report).data
         else:
             changes = steps.simulate(settings, report).data
-    _print_mapping("SoftCart " + ("advanced" if advance else "simulated"), changes)
+    _print_mapping(f"{name} " + ("advanced" if advance else "simulated"), changes)
 
 
 @app.command()

@@ -9,6 +9,7 @@ so the platform behaves the same from any working directory.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from armazem.errors import ArmazemError
 
 CONFIG_FILE = "armazem.toml"
+_PROJECT_TABLES = {"project", "audit"}  # read by armazem.project, not settings
 ENV_PREFIX = "ARMAZEM_"
 _OLTP_SCHEMES = {"sqlite", "mysql", "mariadb", "postgresql"}
 _WAREHOUSE_SCHEMES = {"duckdb", "postgresql"}
 _SERVER_SCHEMES = {"mysql", "mariadb", "postgresql", "mongodb", "s3", "http", "https"}
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class Settings(BaseSettings):
@@ -46,6 +49,9 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = Field(None, description="an S3-compatible endpoint, e.g. MinIO")
     batch_size: int = Field(100_000, ge=1_000, le=10_000_000)
     read_partitions: int = Field(2, ge=1, le=64, description="parallel reads of a large table")
+    connections: dict[str, str] = Field(
+        default_factory=dict, description="the project's own connection URLs, by name"
+    )
 
     @field_validator("oltp_url")
     @classmethod
@@ -71,6 +77,15 @@ class Settings(BaseSettings):
     @classmethod
     def _mongodb_url(cls, value: str | None) -> str | None:
         return None if value is None else _check_url(value, {"mongodb"})
+
+    @field_validator("connections")
+    @classmethod
+    def _connections(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, url in value.items():
+            if not re.match(r"^[a-z_][a-z0-9_]*$", name):
+                raise ValueError(f"connection name {name!r} is not a lowercase identifier")
+            _check_url(url, _OLTP_SCHEMES | _SERVER_SCHEMES | {"duckdb"})
+        return value
 
     @field_validator("lake_url")
     @classmethod
@@ -120,6 +135,23 @@ class Settings(BaseSettings):
     def warehouse_kind(self) -> str:
         return urlsplit(self.warehouse_url).scheme
 
+    def connection(self, name: str) -> str | None:
+        """The URL a source's `connection` names: one of `connections`, a URL setting such as
+        `oltp_url`, or (with `://` in it) the URL itself."""
+        if "://" in name:
+            return name
+        if name in self.connections:
+            return self.connections[name]
+        if name.endswith("_url") and name in Settings.model_fields:
+            return getattr(self, name)
+        known = sorted(
+            [*self.connections, *(f for f in Settings.model_fields if f.endswith("_url"))]
+        )
+        raise ArmazemError(
+            f"unknown connection {name!r}",
+            f"use one of {', '.join(known)}, a URL, or add it under [connections] in armazem.toml",
+        )
+
 
 def _check_url(value: str, schemes: set[str]) -> str:
     try:
@@ -147,18 +179,58 @@ def redact_url(url: str) -> str:
 
 
 def find_config(explicit: Path | None = None) -> Path | None:
-    """The config file: the one given, else $ARMAZEM_CONFIG, else ./armazem.toml if present."""
+    """The project's armazem.toml: the one given (a file or the project folder), else
+    $ARMAZEM_PROJECT, else the nearest armazem.toml from the current directory upward (like git
+    and dbt), else None."""
     if explicit is not None:
-        if not explicit.is_file():
+        path = explicit / CONFIG_FILE if explicit.is_dir() else explicit
+        if not path.is_file():
             raise ArmazemError(
-                f"config file {explicit} not found", "pass an existing --config path"
+                f"no armazem project at {explicit} ({CONFIG_FILE} not found)",
+                "pass --project with a folder that holds armazem.toml, or `armazem init DIR`",
             )
-        return explicit.resolve()
-    env = os.environ.get(f"{ENV_PREFIX}CONFIG")
+        return path.resolve()
+    env = os.environ.get(f"{ENV_PREFIX}PROJECT")
     if env:
         return find_config(Path(env))
-    here = Path.cwd() / CONFIG_FILE
-    return here.resolve() if here.is_file() else None
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        if (folder / CONFIG_FILE).is_file():
+            return (folder / CONFIG_FILE).resolve()
+    return None
+
+
+def interpolate(value: Any, where: str) -> Any:
+    """`${NAME}` in strings replaced by environment variables, through dicts and lists.
+
+    Secrets come from the environment only: a URL that holds a password written out in a file
+    is refused, so it never reaches a repository, a manifest or a log."""
+    if isinstance(value, dict):
+        return {k: interpolate(v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [interpolate(v, where) for v in value]
+    if not isinstance(value, str):
+        return value
+    if "://" in value:
+        try:
+            password = urlsplit(value).password
+        except ValueError:
+            password = None
+        if password and not _VARIABLE.fullmatch(password):
+            raise ArmazemError(
+                f"{where} holds a password written in the file",
+                "write it as ${SOME_VARIABLE} and export that variable",
+            )
+
+    def variable(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise ArmazemError(
+                f"{where} uses ${{{name}}}, which is not set",
+                f"export {name}=... before running armazem",
+            )
+        return os.environ[name]
+
+    return _VARIABLE.sub(variable, value)
 
 
 def load_settings(
@@ -167,6 +239,8 @@ def load_settings(
     """Settings for one run: file, then environment, then command-line overrides."""
     path = find_config(config)
     document = _read_toml(path) if path else {}
+    document = {k: v for k, v in document.items() if k not in _PROJECT_TABLES}
+    document = interpolate(document, path.name if path else "settings")
     profiles: dict[str, dict[str, Any]] = document.pop("profiles", {})
     name = profile or os.environ.get(f"{ENV_PREFIX}PROFILE") or document.pop("profile", "embedded")
     document.pop("profile", None)
@@ -176,7 +250,12 @@ def load_settings(
             f"use one of {', '.join(sorted(profiles))}, or add [profiles.{name}] to {path}",
         )
     _reject_unknown_environment()
-    from_file = {**document, **profiles.get(name, {})}
+    chosen = profiles.get(name, {})
+    from_file = {**document, **chosen}
+    if isinstance(document.get("connections"), dict) and isinstance(
+        chosen.get("connections"), dict
+    ):
+        from_file["connections"] = {**document["connections"], **chosen["connections"]}
     # The environment beats the file: drop file values that an ARMAZEM_* variable sets.
     values = {k: v for k, v in from_file.items() if f"{ENV_PREFIX}{k.upper()}" not in os.environ}
     values.update({k: v for k, v in overrides.items() if v is not None})
@@ -200,7 +279,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def _reject_unknown_environment() -> None:
     known = {f"{ENV_PREFIX}{field.upper()}" for field in Settings.model_fields} | {
-        f"{ENV_PREFIX}CONFIG",
+        f"{ENV_PREFIX}PROJECT",
         f"{ENV_PREFIX}FAILPOINT",  # see armazem.failpoints
     }
     unknown = sorted(

@@ -29,7 +29,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     with pytest.MonkeyPatch.context() as env:
         for name in ("ARMAZEM_PROFILE", "ARMAZEM_DATA_DIR", "ARMAZEM_WAREHOUSE_URL"):
             env.delenv(name, raising=False)
-        base = load_settings(REPO / "armazem.toml", "embedded")
+        base = load_settings(REPO / "examples/softcart/armazem.toml", "embedded")
     return base.model_copy(update={"data_dir": tmp_path_factory.mktemp("capstone") / "data"})
 
 

@@ -46,7 +46,7 @@ def load(data_dir: Path) -> Settings:
         for name in list(os.environ):
             if name.startswith("ARMAZEM_"):
                 patch.delenv(name)
-        settings = load_settings(REPO / "armazem.toml")
+        settings = load_settings(REPO / "examples/softcart/armazem.toml")
     return settings.model_copy(update={"data_dir": data_dir})
 
 

@@ -30,7 +30,7 @@ TEST_DATABASE = "armazem_test_sales"  # the malformed-file test keeps away from 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The repository's settings, with data written to a temporary folder."""
-    base = load_settings(config=REPO / "armazem.toml")
+    base = load_settings(config=REPO / "examples/softcart/armazem.toml")
     return base.model_copy(update={"data_dir": tmp_path_factory.mktemp("data")})
 
 

@@ -35,7 +35,7 @@ TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The repository's settings, with data (warehouse, lake) in a temporary folder."""
-    base = load_settings(REPO / "armazem.toml")
+    base = load_settings(REPO / "examples/softcart/armazem.toml")
     return base.model_copy(update={"data_dir": tmp_path_factory.mktemp("data")})
 
 
@@ -192,7 +192,7 @@ def test_the_staging_url_names_the_database() -> None:
 
 
 def test_a_missing_capstone_file_says_where_to_point(tmp_path: Path) -> None:
-    settings = load_settings(REPO / "armazem.toml").model_copy(
+    settings = load_settings(REPO / "examples/softcart/armazem.toml").model_copy(
         update={"data_dir": tmp_path / "data", "capstone_dir": tmp_path / "empty"}
     )
     with pytest.raises(ArmazemError, match=r"sales\.sql not found") as caught:
@@ -201,7 +201,7 @@ def test_a_missing_capstone_file_says_where_to_point(tmp_path: Path) -> None:
 
 
 def test_an_unreachable_server_says_how_to_start_it(tmp_path: Path) -> None:
-    settings = load_settings(REPO / "armazem.toml").model_copy(
+    settings = load_settings(REPO / "examples/softcart/armazem.toml").model_copy(
         update={"data_dir": tmp_path / "data", "mysql_url": "mysql://root@127.0.0.1:1"}
     )
     with pytest.raises(ArmazemError, match="cannot reach MySQL/MariaDB") as caught:

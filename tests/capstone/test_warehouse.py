@@ -34,7 +34,7 @@ DIMENSIONS = ("DimDate.csv", "DimCategory.csv", "DimCountry.csv")
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The repository's settings, small, with data written to a temporary folder."""
-    base = load_settings(config=REPO / "armazem.toml")
+    base = load_settings(config=REPO / "examples/softcart/armazem.toml")
     return base.model_copy(update={"data_dir": tmp_path_factory.mktemp("data"), "scale": 0.01})
 
 

@@ -87,7 +87,7 @@ def free_port() -> int:
 def armazem_env(data_dir: Path) -> dict[str, str]:
     """This environment without ARMAZEM_* variables, then the repository's config and data_dir."""
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("ARMAZEM_")}
-    env["ARMAZEM_CONFIG"] = str(REPO / "armazem.toml")
+    env["ARMAZEM_PROJECT"] = str(REPO / "examples/softcart/armazem.toml")
     env["ARMAZEM_DATA_DIR"] = str(data_dir)
     return env
 

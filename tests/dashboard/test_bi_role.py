@@ -268,6 +268,6 @@ def _settings(url: str, tmp_path: Path) -> Settings:
     with pytest.MonkeyPatch.context() as env:
         for name in ("ARMAZEM_PROFILE", "ARMAZEM_DATA_DIR", "ARMAZEM_WAREHOUSE_URL"):
             env.delenv(name, raising=False)
-        return load_settings(REPO / "armazem.toml", "services").model_copy(
+        return load_settings(REPO / "examples/softcart/armazem.toml", "services").model_copy(
             update={"data_dir": tmp_path / "data", "warehouse_url": url}
         )

@@ -81,11 +81,13 @@ def test_the_streamlit_command_line_and_environment(tmp_path: Path) -> None:
     ]:
         assert command[command.index(flag) + 1] == value  # fmt: skip
     assert command[-3:] == ["--", "--dataset", "capstone"]
-    settings = load_settings(b.REPO / "armazem.toml", "embedded", data_dir=tmp_path / "d")
-    env = launch.environment(settings, b.REPO / "armazem.toml")
+    settings = load_settings(
+        b.REPO / "examples/softcart/armazem.toml", "embedded", data_dir=tmp_path / "d"
+    )
+    env = launch.environment(settings, b.REPO / "examples/softcart/armazem.toml")
     assert env["ARMAZEM_PROFILE"] == "embedded"
     assert env["ARMAZEM_DATA_DIR"] == str(tmp_path / "d")
-    assert env["ARMAZEM_CONFIG"] == str(b.REPO / "armazem.toml")
+    assert env["ARMAZEM_PROJECT"] == str(b.REPO / "examples/softcart/armazem.toml")
 
 
 def test_money_is_rounded_to_the_cent_only_when_shown() -> None:

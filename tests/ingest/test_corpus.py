@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from tests.softcart import SOURCES
 
 from armazem.ingest import files
 from armazem.ingest.contracts import Contract, Validator
-from armazem.ingest.sources import SOURCES
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 SEARCHES = next(t.contract for t in SOURCES if t.name == "searchterms.searches")

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from tests.softcart import SOURCES
 
 from armazem.ingest.pipeline import ingest
-from armazem.ingest.sources import SOURCES
 from armazem.settings import Settings
 from armazem.simulate import softcart
 
@@ -47,7 +47,7 @@ def run_ingest(
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "armazem", "ingest", "shop", "--json"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=REPO / "examples/softcart", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     if kill_after is not None:
         try:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from tests.softcart import SOURCES
 
 from armazem.ingest.pipeline import ingest
-from armazem.ingest.sources import SOURCES
 from armazem.settings import Settings
 from armazem.simulate import softcart
 

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+from tests.softcart import SOURCES
 
 from armazem.errors import ArmazemError
 from armazem.ingest.pipeline import ingest
-from armazem.ingest.sources import SOURCES
 from armazem.settings import Settings
 
 

@@ -121,7 +121,7 @@ def bucket(endpoint: str) -> str:
 
 
 def _settings(tmp_path: Path, **update: object) -> Settings:
-    return load_settings(REPO / "armazem.toml").model_copy(
+    return load_settings(REPO / "examples/softcart/armazem.toml").model_copy(
         update={"data_dir": tmp_path / "data", "scale": 0.002, **update}
     )
 

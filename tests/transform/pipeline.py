@@ -9,16 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from tests.softcart import PUBLISHED_PREFIXES
 
 from armazem.settings import Settings, load_settings
-from armazem.transform import PUBLISHED_PREFIXES, BuildResult
+from armazem.transform import BuildResult
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def settings_for(data: Path) -> Settings:
     """The embedded profile with every file (sources, lake, warehouse, dbt's output) in `data`."""
-    base = load_settings(config=REPO / "armazem.toml", profile="embedded")
+    base = load_settings(config=REPO / "examples/softcart/armazem.toml", profile="embedded")
     return base.model_copy(update={"data_dir": data, "scale": 0.01})
 
 

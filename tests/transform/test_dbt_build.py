@@ -17,17 +17,13 @@ from typing import Any
 
 import duckdb
 import pytest
+from tests.softcart import PUBLISHED_PREFIXES
+from tests.softcart import TRANSFORM_DIR as PROJECT_DIR
 from tests.transform.pipeline import Built, marts, query, scalar, settings_for
 
 from armazem.errors import ArmazemError
 from armazem.settings import Settings
-from armazem.transform import (
-    PROJECT_DIR,
-    PUBLISHED_PREFIXES,
-    SNAPSHOT_SCHEMA,
-    build,
-    freshness,
-)
+from armazem.transform import SNAPSHOT_SCHEMA, build, freshness
 
 MARTS = {
     "dim_date", "dim_customer", "dim_product", "dim_product_price", "dim_product_attributes",

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from tests.softcart import CHECKS
 
 from armazem.ingest.pipeline import ingest
 from armazem.orchestrate import steps
@@ -20,7 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    settings = load_settings(REPO / "armazem.toml").model_copy(
+    settings = load_settings(REPO / "examples/softcart/armazem.toml").model_copy(
         update={"data_dir": tmp_path_factory.mktemp("audit"), "scale": 0.002}
     )
     softcart.create(settings)
@@ -30,7 +31,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 def test_a_clean_build_passes_every_check(built: Settings) -> None:
-    assert audit(open_warehouse(built)) == []
+    assert audit(open_warehouse(built), CHECKS) == []
 
 
 def test_an_orphan_order_line_fails_the_checks_it_breaks(built: Settings) -> None:
@@ -39,7 +40,7 @@ def test_an_orphan_order_line_fails_the_checks_it_breaks(built: Settings) -> Non
         con.execute("INSERT INTO raw_shop.order_lines VALUES (999999, 888888, 1, 2, 10.00, "
                     "TIMESTAMP '2021-06-01 10:00:00')")  # fmt: skip
     try:
-        failures = {f.check: f for f in audit(open_warehouse(built))}
+        failures = {f.check: f for f in audit(open_warehouse(built), CHECKS)}
         assert set(failures) == {
             "fct_sales has one row per raw order line",
             "fct_sales revenue equals the raw order lines' revenue",

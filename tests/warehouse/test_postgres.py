@@ -19,10 +19,10 @@ from pathlib import Path
 import duckdb
 import psycopg
 import pytest
+from tests.softcart import SOURCES
 
 from armazem.errors import START_POSTGRES, ArmazemError
 from armazem.ingest.pipeline import ingest
-from armazem.ingest.sources import SOURCES
 from armazem.settings import Settings, load_settings
 from armazem.simulate import softcart
 from armazem.warehouse import open_warehouse
@@ -61,7 +61,7 @@ def company_settings(data_dir: Path, warehouse_url: str) -> Settings:
     with pytest.MonkeyPatch.context() as env:
         for name in [n for n in os.environ if n.startswith("ARMAZEM_")]:
             env.delenv(name)
-        settings = load_settings(REPO / "armazem.toml")
+        settings = load_settings(REPO / "examples/softcart/armazem.toml")
     update = {"data_dir": data_dir, "scale": SCALE, "warehouse_url": warehouse_url}
     return settings.model_copy(update=update)
 
@@ -201,7 +201,7 @@ def test_a_kill_before_commit_loses_and_duplicates_nothing(
     names = [t.name for t in SOURCES]
     nth = names.index("shop.order_lines") + 1  # earlier tables commit, this one dies
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARMAZEM_")}
-    env.update({"ARMAZEM_CONFIG": str(REPO / "armazem.toml"),
+    env.update({"ARMAZEM_PROJECT": str(REPO / "examples/softcart/armazem.toml"),
                 "ARMAZEM_DATA_DIR": str(killed.data_path),
                 "ARMAZEM_WAREHOUSE_URL": killed.warehouse_url})  # fmt: skip
 

@@ -1,6 +1,6 @@
 """The Streamlit app: `streamlit run app.py -- [--dataset production|capstone]`.
 
-`armazem dashboard` starts it with the settings in ARMAZEM_CONFIG / ARMAZEM_PROFILE /
+`armazem dashboard` starts it with the settings in ARMAZEM_PROJECT / ARMAZEM_PROFILE /
 ARMAZEM_DATA_DIR. A problem the user can fix (no warehouse, nothing published, the file locked by
 a running load, PostgreSQL down) is shown as a message and its fix, never as a traceback.
 """

@@ -1,7 +1,7 @@
 """How `armazem dashboard` starts Streamlit: the command line and the environment.
 
 The app reads its settings as every armazem process does (load_settings), so the CLI passes what
-it resolved through the variables settings know: ARMAZEM_CONFIG (the file), ARMAZEM_PROFILE and
+it resolved through the variables settings know: ARMAZEM_PROJECT (the file), ARMAZEM_PROFILE and
 ARMAZEM_DATA_DIR. The data set is an argument of the app itself, after `--`.
 """
 

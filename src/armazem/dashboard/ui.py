@@ -41,7 +41,7 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
 
 @st.cache_resource(show_spinner=False)
 def _context(argv: tuple[str, ...]) -> Context:
-    settings = load_settings()  # ARMAZEM_CONFIG / ARMAZEM_PROFILE / ARMAZEM_DATA_DIR from the CLI
+    settings = load_settings()  # ARMAZEM_PROJECT / ARMAZEM_PROFILE / ARMAZEM_DATA_DIR from the CLI
     return Context(settings, parse_arguments(argv).dataset, readers(settings))
 
 

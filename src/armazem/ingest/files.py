@@ -21,6 +21,7 @@ COMBINED_LOG = (
     r'(?P<protocol>[^"]*)" (?P<status>\d{3}) (?P<bytes>\d+|-) "(?P<referrer>[^"]*)" '
     r'"(?P<user_agent>[^"]*)"$'
 )
+ORIGIN = ("source_file", "row_number")  # the columns every file reader adds to each row
 LOG_COLUMNS = ("ip", "time", "method", "path", "protocol", "status", "bytes", "referrer",
                "user_agent")  # fmt: skip
 
@@ -29,7 +30,10 @@ def matching(folder: Path, pattern: str, since: str | None = None) -> list[Path]
     """The files of a source in name order, from the file named `since` on (the newest file
     read last time may have grown); a missing folder is a user error."""
     if not folder.is_dir():
-        raise ArmazemError(f"source folder {folder} does not exist", "run `armazem simulate` first")
+        raise ArmazemError(
+            f"source folder {folder} does not exist",
+            "check the table's path in sources/, or run `armazem simulate` if the project has one",
+        )
     return sorted(p for p in folder.glob(pattern) if since is None or p.name >= since)
 
 
@@ -147,6 +151,23 @@ def read_access_logs(paths: Iterable[Path], batch_size: int) -> Reader:
             columns["bytes"] = pc.if_else(pc.equal(columns["bytes"], "-"), "0", columns["bytes"])
             kept = pc.filter(pa.array(numbers, pa.int64()), ok).to_pylist()
             yield Batch(_with_origin(pa.table(columns), path, kept), unreadable(rejected))
+
+
+def read_parquet(paths: Iterable[Path], batch_size: int) -> Reader:
+    """Parquet files as they are typed (the contract casts them), batch by batch."""
+    import pyarrow.parquet as pq
+
+    for path in paths:
+        try:
+            handle = pq.ParquetFile(path)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise ArmazemError(f"{path} is not a readable Parquet file: {exc}",
+                               "replace or remove the file, then load again") from None  # fmt: skip
+        position = 0
+        for record_batch in handle.iter_batches(batch_size=batch_size):
+            numbers = range(position + 1, position + record_batch.num_rows + 1)
+            position += record_batch.num_rows
+            yield Batch(_with_origin(pa.Table.from_batches([record_batch]), path, numbers))
 
 
 def _decoded(rows: pa.Table) -> tuple[pa.Table, set[int]]:

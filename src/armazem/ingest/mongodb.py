@@ -67,6 +67,17 @@ def to_table(documents: list[dict[str, Any]], fields: dict[str, str], rest: str 
     return pa.table({c: pa.array(v, pa.string()) for c, v in rows.items()})
 
 
+def database_of(url: str) -> str:
+    """The database a `mongodb://host/<database>` URL names."""
+    from urllib.parse import urlsplit
+
+    name = urlsplit(url).path.strip("/")
+    if not name:
+        raise ArmazemError(f"MongoDB URL {redact_url(url)} names no database",
+                           "add it to the URL or give the table a database:")  # fmt: skip
+    return name
+
+
 def connect(url: str) -> pymongo.MongoClient:
     """A client whose server has answered `ping`, or an error that names the server."""
     safe = redact_url(url)

@@ -62,11 +62,15 @@ def ingest(
     on_rows: RowsCallback | None = None,
     full_refresh: bool = False,
 ) -> list[LoadResult]:
-    """Load the chosen tables (all by default) under one load id."""
+    """Load the chosen tables of the settings' project (all by default) under one load id."""
+    from armazem.project import load_project
+    from armazem.project.tables import source_tables
+
+    chosen = select(source_tables(load_project(settings)), names)
     warehouse = open_warehouse(settings)
     load_id = new_load_id()
     results = []
-    for table in select(names):
+    for table in chosen:
         if on_start:
             on_start(table)
         results.append(load_table(settings, warehouse, table, load_id, full_refresh, on_rows))
@@ -144,7 +148,8 @@ def load_table(
 def _stopped(table: SourceTable, exc: ContractError) -> ArmazemError:
     return ArmazemError(
         f"{table.name} stopped: {exc}",
-        "fix the source, or change the table's contract or drift policy in ingest/sources.py",
+        f"fix the source, or change the table's columns or drift policy in "
+        f"sources/{table.source}.yml",
     )
 
 

@@ -18,7 +18,8 @@ def connectorx_url(url: str, sqlite_path: Path | None) -> str:
     if sqlite_path is not None:
         if not sqlite_path.exists():
             raise ArmazemError(
-                f"shop database {sqlite_path} does not exist", "run `armazem simulate` first"
+                f"database file {sqlite_path} does not exist",
+                "check the source's connection, or run `armazem simulate` if the project has one",
             )
         return f"sqlite://{sqlite_path}"
     return url.replace("mariadb://", "mysql://", 1)
@@ -39,14 +40,14 @@ def read_table(
     With `partition_on` (an integer column) and more than one partition, ConnectorX reads
     ranges of that column in parallel; row order is then not defined, which merges do not need.
     """
-    query = f"SELECT {', '.join(columns)} FROM {table}"
+    query = f"SELECT {_names(url, columns)} FROM {quote(url, table)}"
     if where:
         query += f" WHERE {where}"
     options: dict[str, object] = {}
     if partition_on and partitions > 1:
         options = {"partition_on": partition_on, "partition_num": partitions}
-    else:
-        query += f" ORDER BY {', '.join(order_by)}"
+    elif order_by:
+        query += f" ORDER BY {_names(url, order_by)}"
     stream = _open(url, table, query, batch_size, options)
     for record_batch in stream:
         yield Batch(pa.Table.from_batches([record_batch]))
@@ -54,9 +55,20 @@ def read_table(
 
 def read_column(url: str, table: str, columns: Iterable[str], batch_size: int) -> Reader:
     """Only some columns of every row, e.g. the key set for delete detection."""
-    query = f"SELECT {', '.join(columns)} FROM {table}"
+    query = f"SELECT {_names(url, columns)} FROM {quote(url, table)}"
     for record_batch in _open(url, table, query, batch_size, {}):
         yield Batch(pa.Table.from_batches([record_batch]))
+
+
+def quote(url: str, name: str) -> str:
+    """A table or column name quoted for the database behind `url` (MySQL uses backticks)."""
+    if url.startswith(("mysql://", "mariadb://")):
+        return "`" + name.replace("`", "``") + "`"
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _names(url: str, names: Iterable[str]) -> str:
+    return ", ".join("*" if n == "*" else quote(url, n) for n in names)
 
 
 def _open(url: str, table: str, query: str, batch_size: int, options: dict[str, object]):
@@ -65,5 +77,5 @@ def _open(url: str, table: str, query: str, batch_size: int, options: dict[str, 
     except RuntimeError as exc:
         raise ArmazemError(
             f"cannot read {table} from {redact_url(url)}: {str(exc).splitlines()[0]}",
-            "check that the database is running and ARMAZEM_OLTP_URL points at it",
+            "check that the database is running and the source's connection points at it",
         ) from None

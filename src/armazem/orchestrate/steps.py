@@ -8,17 +8,25 @@ from armazem import transform
 from armazem.ingest.pipeline import RowsCallback, ingest
 from armazem.ingest.sources import SourceTable
 from armazem.orchestrate.runner import Outcome, Runner, StepFailed
+from armazem.project import load_project
 from armazem.settings import Settings
-from armazem.simulate import softcart
+from armazem.simulate import Progress, simulator
 from armazem.warehouse import open_warehouse
-from armazem.warehouse.audit import CHECKS, audit
+from armazem.warehouse.audit import audit
 from armazem.warehouse.publish import publish
 
 
-def simulate(settings: Settings, progress: softcart.Progress | None = None) -> Outcome:
-    written = softcart.create(settings, progress)
-    lines = written["shop.order_lines"]
-    return Outcome(sum(written.values()), f"{lines:,} order lines, seed {settings.seed}", written)
+def simulate(settings: Settings, progress: Progress | None = None) -> Outcome:
+    """Write the systems of the project's simulated company from scratch."""
+    written = simulator(load_project(settings).section.simulator).create(settings, progress)
+    detail = f"{sum(written.values()):,} rows in {len(written)} tables, seed {settings.seed}"
+    return Outcome(sum(written.values()), detail, written)
+
+
+def advance(settings: Settings, days: int, progress: Progress | None = None) -> Outcome:
+    """Move the project's simulated company forward by whole days."""
+    changes = simulator(load_project(settings).section.simulator).advance(settings, days, progress)
+    return Outcome(None, f"{days} day(s)", changes)
 
 
 def load(
@@ -52,21 +60,24 @@ def build(
 
 
 def audit_marts(settings: Settings) -> Outcome:
-    """Reconcile the built marts with the raw data; refuse to go on if anything is off."""
-    failures = audit(open_warehouse(settings))
+    """Reconcile the built marts with the raw data (the project's `[[audit]]` checks); refuse
+    to go on if anything is off."""
+    checks = load_project(settings).checks
+    failures = audit(open_warehouse(settings), checks)
     if failures:
         raise StepFailed(
             f"{len(failures)} reconciliation check(s) failed, production left as it was: "
             + " | ".join(str(f) for f in failures[:3]),
             "fix the source rows shown (or the model), then run `armazem transform` again",
         )
-    return Outcome(None, f"{len(CHECKS)} reconciliation checks passed")
+    return Outcome(None, f"{len(checks)} reconciliation checks passed")
 
 
 def publish_marts(settings: Settings, run_id: str = "") -> Outcome:
     from armazem.dashboard.bi import refresh_views
 
-    published = publish(open_warehouse(settings), transform.PUBLISHED_PREFIXES, run_id)
+    prefixes = tuple(load_project(settings).section.publish)
+    published = publish(open_warehouse(settings), prefixes, run_id)
     if settings.warehouse_kind == "postgresql":
         refresh_views(settings.warehouse_url)  # the BI role's views went with the old production
     return Outcome(sum(published.values()), f"{len(published)} marts to production", published)
@@ -75,16 +86,21 @@ def publish_marts(settings: Settings, run_id: str = "") -> Outcome:
 def run_all(
     runner: Runner,
     resimulate: bool = False,
-    simulate_progress: softcart.Progress | None = None,
+    simulate_progress: Progress | None = None,
     on_table: Callable[[SourceTable], None] | None = None,
     on_rows: RowsCallback | None = None,
     on_node: Callable[[str, str], None] | None = None,
 ) -> None:
-    """simulate (unless the company exists) → ingest → transform → audit → publish."""
+    """simulate (if the project has a simulator and its company does not exist yet) → ingest →
+    transform → audit → publish."""
     settings = runner.settings
+    project = load_project(settings)
+    project.sources  # noqa: B018 - a bad declaration fails before any work
     with open_warehouse(settings).connect():  # an unreachable warehouse fails before any work
         pass
-    if resimulate or not softcart.shop_database(settings).exists():
+    if project.section.simulator is None:
+        runner.skip("simulate", "the project's sources are real systems")
+    elif resimulate or not simulator(project.section.simulator).exists(settings):
         runner.step("simulate", lambda: simulate(settings, simulate_progress))
     else:
         runner.skip("simulate", "sources exist; pass --resimulate to regenerate them")

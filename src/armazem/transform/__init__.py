@@ -1,8 +1,12 @@
-"""The transform step: the dbt project in this folder, built in-process with dbt's Python API.
+"""The transform step: the project's dbt project (`<project>/transform`), built in-process with
+dbt's Python API.
 
 `build` runs `dbt build` (models, snapshots and their tests, in dependency order) against the
-warehouse the settings name: DuckDB for the embedded profile, PostgreSQL otherwise. Everything dbt
-writes (compiled SQL, run results, its log) goes under `<data_dir>/dbt`, never into the package.
+warehouse the settings name: DuckDB for the embedded profile, PostgreSQL otherwise. The dbt
+profile is the engine's (`profiles.yml` here, filled from the settings), so a project's
+dbt_project.yml names `profile: armazem`. The dbt sources of the raw tables are generated from
+the project's source declarations first (see `armazem.project.dbt_sources`). Everything dbt
+writes (compiled SQL, run results, its log) goes under `<data_dir>/dbt`, never into the project.
 
 Models build in the `staging` schema; the large facts there are incremental, so staging must
 persist between builds. Snapshots (the history of customers and stock counts) build in
@@ -24,9 +28,8 @@ from urllib.parse import unquote, urlsplit
 from armazem.errors import ArmazemError
 from armazem.settings import Settings, redact_url
 
-PROJECT_DIR = Path(__file__).parent
-# Models whose names start with these are the marts the publish step copies to production.
-PUBLISHED_PREFIXES = ("dim_", "fct_", "rpt_")
+PROFILES_DIR = Path(__file__).parent
+PROFILE = "armazem"
 # Where dbt keeps its snapshots: history that no rebuild can recreate (see dbt_project.yml).
 SNAPSHOT_SCHEMA = "snapshots"
 
@@ -107,12 +110,13 @@ def _invoke(
     """Run a dbt command on the settings' warehouse; dbt's outcome and the seconds it took."""
     from dbt.cli.main import dbtRunner
 
+    project_dir = prepare(settings)
     target, env = _connection(settings)
     output = settings.data_path / "dbt"
     args = [
         *command,
-        "--project-dir", str(PROJECT_DIR),
-        "--profiles-dir", str(PROJECT_DIR),
+        "--project-dir", str(project_dir),
+        "--profiles-dir", str(PROFILES_DIR),
         "--target", target,
         "--target-path", str(target_path or output / "target"),
         "--log-path", str(output / "logs"),
@@ -139,6 +143,31 @@ def _invoke(
             f"{_FIX[target]}; dbt's log is in {output / 'logs'}",
         )
     return outcome, seconds
+
+
+def prepare(settings: Settings) -> Path:
+    """The project's dbt folder, checked, with its generated sources up to date."""
+    import yaml
+
+    from armazem.project import dbt_sources, load_project
+
+    project = load_project(settings)
+    folder = project.transform_dir
+    dbt_project = folder / "dbt_project.yml"
+    if not dbt_project.is_file():
+        raise ArmazemError(
+            f"the project has no dbt project ({dbt_project} not found)",
+            "create it with `dbt init` or copy the one `armazem init` writes",
+        )
+    with dbt_project.open(encoding="utf-8") as handle:
+        profile = (yaml.safe_load(handle) or {}).get("profile")
+    if profile != PROFILE:
+        raise ArmazemError(
+            f"{dbt_project} uses dbt profile {profile!r}",
+            f"set `profile: {PROFILE}`: armazem fills that profile from its settings",
+        )
+    dbt_sources.write(project)
+    return folder
 
 
 def _connection(settings: Settings) -> tuple[str, dict[str, str]]:

@@ -27,6 +27,10 @@ def shop_database(settings: Settings) -> ShopDatabase:
     return ShopDatabase(settings.oltp_url, settings.local_file(settings.oltp_url))
 
 
+def exists(settings: Settings) -> bool:
+    return shop_database(settings).exists()
+
+
 def create(settings: Settings, progress: Progress | None = None) -> dict[str, int]:
     """Write the whole company from scratch; returns rows written per table or file set."""
     report = progress or (lambda _name, _rows: None)

@@ -1,0 +1,163 @@
+"""A project: the folder of declarations that describes one company's pipeline.
+
+    <project>/
+      armazem.toml        [project] name, simulator, what to publish; settings and profiles;
+                          [[audit]] reconciliation checks run before a publish
+      sources/<name>.yml  one file per source system (see `declarations`)
+      transform/          the company's dbt project
+      dashboards/         the company's Streamlit pages (optional)
+      notebooks/          optional
+
+The engine reads a project the way dbt reads a dbt project: nothing in it is code the engine
+imports, except the dashboard pages, which Streamlit runs.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from armazem.errors import ArmazemError
+from armazem.names import identifier
+from armazem.project.declarations import DeclarationError, Source, load_source
+from armazem.settings import CONFIG_FILE, Settings, interpolate
+from armazem.warehouse.audit import Check, relationship_check
+
+SOURCES_DIR = "sources"
+TRANSFORM_DIR = "transform"
+DASHBOARDS_DIR = "dashboards"
+DEFAULT_PUBLISH = ("dim_", "fct_", "rpt_")
+_RELATIONSHIP = re.compile(r"^\s*(\w+)\.(\w+)\s*->\s*(\w+)\.(\w+)\s*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProjectSection(_Strict):
+    """`[project]` in armazem.toml."""
+
+    name: str
+    description: str = ""
+    simulator: str | None = None
+    publish: list[str] = Field(default_factory=lambda: list(DEFAULT_PUBLISH))
+    owner: str = "data"
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return identifier(value, "project name")
+
+
+class AuditSection(_Strict):
+    """One `[[audit]]` check: `offending` SQL that returns the rows breaking it, or the shorthand
+    `relationship = "fact.column -> dimension.key"` (every fact row resolves to a dimension row).
+    """
+
+    name: str | None = None
+    offending: str | None = None
+    relationship: str | None = None
+
+    def check(self) -> Check:
+        if self.relationship is not None:
+            match = _RELATIONSHIP.match(self.relationship)
+            if not match:
+                raise ValueError(
+                    f"relationship {self.relationship!r} is not 'fact.column -> dimension.key'"
+                )
+            return relationship_check(*match.groups())
+        if not (self.name and self.offending):
+            raise ValueError("an audit check needs name and offending, or a relationship")
+        return Check(self.name, self.offending)
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project read for one settings profile."""
+
+    root: Path
+    section: ProjectSection
+    checks: tuple[Check, ...] = ()
+    profile: str = "embedded"
+    _sources: dict[str, Source] = field(default_factory=dict, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.section.name
+
+    @property
+    def sources_dir(self) -> Path:
+        return self.root / SOURCES_DIR
+
+    @property
+    def transform_dir(self) -> Path:
+        return self.root / TRANSFORM_DIR
+
+    @property
+    def dashboards_dir(self) -> Path:
+        return self.root / DASHBOARDS_DIR
+
+    @cached_property
+    def sources(self) -> dict[str, Source]:
+        """Every `sources/*.yml`, by file name, parsed and validated."""
+        found: dict[str, Source] = {}
+        for path in sorted(self.sources_dir.glob("*.y*ml")):
+            name = path.name.rsplit(".", 1)[0]
+            if path.suffix not in {".yml", ".yaml"}:
+                continue
+            if name in found:
+                raise DeclarationError(f"{SOURCES_DIR}/{path.name}: source {name!r} is declared "
+                                       "twice (.yml and .yaml)", "keep one file")  # fmt: skip
+            if not re.match(r"^[a-z_][a-z0-9_]{0,62}$", name):
+                raise DeclarationError(
+                    f"{SOURCES_DIR}/{path.name}: source name {name!r} is not a lowercase "
+                    "identifier",
+                    "rename the file, e.g. sources/shop.yml",
+                )
+            found[name] = load_source(path, self.root, self.profile)
+        return found
+
+
+def load_project(settings: Settings) -> Project:
+    """The project in the folder that holds the settings' armazem.toml."""
+    root = settings.base_dir
+    path = root / CONFIG_FILE
+    if not path.is_file():
+        raise ArmazemError(
+            f"no armazem project in {root} (no {CONFIG_FILE})",
+            "run the command inside a project, pass --project DIR, or create one with "
+            "`armazem init DIR`",
+        )
+    with path.open("rb") as handle:
+        document = tomllib.load(handle)
+    section = document.get("project")
+    if not isinstance(section, dict):
+        raise ArmazemError(f"{path} has no [project] table", 'add [project] with name = "..."')
+    try:
+        project = ProjectSection.model_validate(interpolate(section, f"{CONFIG_FILE} [project]"))
+        checks = tuple(
+            AuditSection.model_validate(entry).check() for entry in document.get("audit", [])
+        )
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = ".".join(str(p) for p in error["loc"])
+        raise ArmazemError(
+            f"{CONFIG_FILE}: bad [project] or [[audit]] entry {key!r}: "
+            f"{error['msg'].removeprefix('Value error, ')}",
+            "correct it (see the README's project reference)",
+        ) from None
+    except ValueError as exc:
+        raise ArmazemError(f"{CONFIG_FILE} [[audit]]: {exc}", "correct the check") from None
+    return Project(root, project, checks, settings.profile)
+
+
+def project_data(document: dict[str, Any]) -> dict[str, Any]:
+    """The settings part of an armazem.toml document (without the project's own tables)."""
+    return {k: v for k, v in document.items() if k not in {"project", "audit"}}

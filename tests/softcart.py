@@ -1,0 +1,19 @@
+"""The SoftCart example project, as the tests use it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from armazem.project import load_project
+from armazem.project.tables import source_tables
+from armazem.settings import load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+PROJECT_DIR = REPO / "examples" / "softcart"
+CONFIG = PROJECT_DIR / "armazem.toml"
+TRANSFORM_DIR = PROJECT_DIR / "transform"
+
+_project = load_project(load_settings(CONFIG, "embedded"))
+SOURCES = tuple(source_tables(_project))
+CHECKS = _project.checks
+PUBLISHED_PREFIXES = tuple(_project.section.publish)
