@@ -6,8 +6,10 @@ BIN := $(VENV)/bin
 
 .PHONY: run test lint format bench clean
 
+EXAMPLE ?= examples/softcart
+
 run: $(VENV)/.installed-run
-	$(BIN)/armazem run
+	$(BIN)/armazem --project $(EXAMPLE) run
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
@@ -26,7 +28,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) data build src/*.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) examples/*/data build src/*.egg-info .pytest_cache .ruff_cache
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "armazem needs Python >= 3.11: set PYTHON=python3.11 (or newer)")'

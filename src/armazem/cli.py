@@ -281,7 +281,9 @@ def capstone(
 
 
 from armazem.dashboard.commands import register as _register_dashboard  # noqa: E402
+from armazem.project.commands import register as _register_project  # noqa: E402
 
+_register_project(app, _settings)
 _register_dashboard(app, _settings)
 
 

@@ -16,3 +16,8 @@ def identifier(value: object, what: str = "name") -> str:
             "starting with a letter or _, at most 63 characters)"
         )
     return value
+
+
+def quote(name: str) -> str:
+    """A name as a double-quoted SQL identifier (DuckDB, PostgreSQL, SQLite)."""
+    return '"' + name.replace('"', '""') + '"'

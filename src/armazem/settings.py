@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     capstone_dir: Path = Path("../shared/capstone")
     seed: int = 42
     scale: float = Field(1.0, gt=0, le=100, description="1.0 is about a million order lines")
-    oltp_url: str = "sqlite:///{data_dir}/sources/softcart.sqlite"
+    oltp_url: str = "sqlite:///{data_dir}/sources/oltp.sqlite"
     warehouse_url: str = "duckdb:///{data_dir}/warehouse.duckdb"
     mysql_url: str = "mysql://root@127.0.0.1:3306"
     postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"

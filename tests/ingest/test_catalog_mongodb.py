@@ -21,11 +21,14 @@ def test_catalog_from_mongodb_equals_the_file_export(settings: Settings, mongo_u
     from_files = settings.model_copy(update={"scale": 0.002})
     softcart.create(from_files)
     ingest(from_files, ["catalog"])
-    # The same company (same seed and scale), with its catalog on the server.
+    # The same company (same seed and scale), with its catalog on the server: the project's
+    # `documents` profile reads it from there (sources/catalog.yml).
     server = from_files.model_copy(
-        update={"mongodb_url": mongo_url, "data_dir": from_files.data_path / uuid.uuid4().hex}
-    )
+        update={"profile": "documents", "mongodb_url": mongo_url,
+                "data_dir": from_files.data_path / uuid.uuid4().hex}
+    )  # fmt: skip
     softcart.create(server)
+    (server.sources_path / "catalog" / "electronics.jsonl").unlink(missing_ok=True)
     results = ingest(server, ["catalog"])
     expected = catalog_rows(from_files)
     assert results[0].loaded == len(expected) > 0

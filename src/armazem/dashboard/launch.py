@@ -41,7 +41,7 @@ def command(host: str, port: int, dataset: str) -> list[str]:
 def environment(settings: Settings, config: Path | None) -> dict[str, str]:
     env = dict(os.environ)
     if config is not None:
-        env[f"{ENV_PREFIX}CONFIG"] = str(config)
+        env[f"{ENV_PREFIX}PROJECT"] = str(config)
     env[f"{ENV_PREFIX}PROFILE"] = settings.profile
     env[f"{ENV_PREFIX}DATA_DIR"] = str(settings.data_path)
     return env
