@@ -221,6 +221,12 @@ def interpolate(value: Any, where: str) -> Any:
                 "write it as ${SOME_VARIABLE} and export that variable",
             )
 
+    return expand(value, where)
+
+
+def expand(value: str, where: str) -> str:
+    """`${NAME}` replaced by the environment variable NAME; a missing one is an error."""
+
     def variable(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in os.environ:

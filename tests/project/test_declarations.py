@@ -120,3 +120,19 @@ def test_the_project_folder_is_found_upward_from_the_working_directory(
     deeper.mkdir(parents=True)
     monkeypatch.chdir(deeper)
     assert load_settings().base_dir == tmp_path.resolve()
+
+
+def test_check_reports_each_problem_on_one_line(tmp_path: Path) -> None:
+    from armazem.project.check import problems
+
+    text = GOOD.replace("connection: oltp_url", "connection: sqlite:///absent.sqlite")
+    text += "    rules:\n      sane: \"book_id >>> 0\"\n"
+    folder = project_with(tmp_path, text)
+    (folder / "sources" / "broken.yml").write_text("kind: sql\ntables: {}\n")
+    settings = load_settings(folder / "armazem.toml")
+    found = list(problems(load_project(settings), settings))
+    assert len(found) == 3, found
+    assert found[0].startswith("sources/broken.yml:2: tables: a source needs at least one table")
+    assert found[1].startswith("sources/shop.yml: shop.books: rule 'sane' does not compile")
+    assert "absent.sqlite does not exist" in found[2]
+    assert all("\n" not in line and "(fix: " in line for line in found)

@@ -239,7 +239,7 @@ def test_a_kill_before_commit_loses_and_duplicates_nothing(
 def armazem(data: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("ARMAZEM_")}
     result = subprocess.run(
-        [sys.executable, "-m", "armazem", *args], cwd=REPO,
+        [sys.executable, "-m", "armazem", *args], cwd=REPO / "examples/softcart",
         env={**clean, "ARMAZEM_DATA_DIR": str(data), "COLUMNS": "120", **env},
         capture_output=True, text=True, timeout=900,
     )  # fmt: skip

@@ -51,10 +51,11 @@ def sql_literal(value: str, kind: str) -> str:
 
 
 def select(tables: list[SourceTable], names: list[str] | None) -> list[SourceTable]:
-    """Tables chosen by `source` or `source.table` names; all of them when none are given."""
+    """Tables chosen by `source` or `source.table` names, in the order named; all of them when
+    none are given."""
     if not names:
         return list(tables)
-    chosen = [t for t in tables if t.source in names or t.name in names]
+    chosen = list({id(t): t for n in names for t in tables if n in (t.source, t.name)}.values())
     known = {t.source for t in tables} | {t.name for t in tables}
     unknown = [n for n in names if n not in known]
     if unknown:

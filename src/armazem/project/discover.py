@@ -17,7 +17,7 @@ import yaml
 
 from armazem.errors import ArmazemError
 from armazem.names import IDENTIFIER
-from armazem.settings import Settings, redact_url
+from armazem.settings import Settings, expand, redact_url
 
 CURSOR_NAMES = ("updated_at", "modified_at", "last_modified", "last_updated", "changed_at")
 SAMPLE = 1_000
@@ -42,13 +42,15 @@ def discover(
     if _is_path(connection) and "://" not in connection:
         return _files(settings, connection, tables)
     url = settings.connection(connection)
+    if url is not None:
+        url = expand(url, "--connection")
     if url is None:
         return _files(settings, connection, tables)
     scheme = urlsplit(url).scheme
     if scheme in {"sqlite", "mysql", "mariadb", "postgresql"}:
-        return _sql(settings, url, connection, tables)
+        return _sql(settings, url, _connection_text(connection, source), tables)
     if scheme == "mongodb":
-        return _mongodb(url, connection, tables)
+        return _mongodb(url, _connection_text(connection, source), tables)
     raise ArmazemError(f"cannot discover a {scheme}:// source", "write its YAML by hand")
 
 
@@ -103,7 +105,7 @@ def _sql(settings: Settings, url: str, connection: str, wanted: list[str] | None
             continue  # a name armazem would refuse: leave it for the user to map
         tables[name] = _sql_table(found[name])
     _check_wanted(wanted, tables)
-    return {"kind": "sql", "connection": _connection_text(connection), "tables": tables}
+    return {"kind": "sql", "connection": connection, "tables": tables}
 
 
 _CATALOG = {
@@ -234,7 +236,7 @@ def _mongodb(url: str, connection: str, wanted: list[str] | None) -> dict:
     finally:
         client.close()
     _check_wanted(wanted, tables)
-    return {"kind": "mongodb", "connection": _connection_text(connection), "tables": tables}
+    return {"kind": "mongodb", "connection": connection, "tables": tables}
 
 
 def _document_table(documents: list[dict[str, Any]], **where: str) -> dict[str, Any]:
@@ -360,11 +362,13 @@ def _check_wanted(wanted: list[str] | None, tables: dict[str, Any]) -> None:
         raise ArmazemError(f"no table {missing[0]!r} at the source", "check the name")
 
 
-def _connection_text(connection: str) -> str:
-    """The connection as the YAML keeps it: a URL's password becomes `${..._PASSWORD}`."""
+def _connection_text(connection: str, source: str) -> str:
+    """The connection as the YAML keeps it: a password written out becomes `${<SOURCE>_PASSWORD}`
+    (to export), one given as a variable stays one."""
     if "://" not in connection:
         return connection
-    parts = urlsplit(connection)
-    if parts.password:
-        return connection.replace(f":{parts.password}@", ":${SOURCE_PASSWORD}@", 1)
+    password = urlsplit(connection).password
+    if password and not password.startswith("${"):
+        variable = "${" + f"{source.upper()}_PASSWORD" + "}"
+        return connection.replace(f":{password}@", f":{variable}@", 1)
     return connection
