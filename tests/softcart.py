@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from armazem.dashboard.pages import helper
 from armazem.project import load_project
 from armazem.project.tables import source_tables
 from armazem.settings import load_settings
@@ -17,3 +18,5 @@ _project = load_project(load_settings(CONFIG, "embedded"))
 SOURCES = tuple(source_tables(_project))
 CHECKS = _project.checks
 PUBLISHED_PREFIXES = tuple(_project.section.publish)
+PERSONAL = _project.section.personal
+QUERIES = helper(PROJECT_DIR / "dashboards", "_queries")  # the SQL of its pages

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from tests.softcart import PERSONAL, QUERIES
 
 from armazem.dashboard import bi, queries
 from armazem.dashboard.db import PostgresReader
@@ -118,7 +119,7 @@ def scratch() -> Iterator[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def access(scratch: tuple[str, str]) -> bi.BiAccess:
     url, role = scratch
-    return bi.setup(url, role=role, password="s3cret-for-tests")
+    return bi.setup(url, PERSONAL, role=role, password="s3cret-for-tests")
 
 
 def connect_as(access: bi.BiAccess) -> psycopg.Connection:
@@ -185,20 +186,20 @@ def test_refresh_after_a_publish_restores_the_views(scratch: tuple[str, str], ac
         )
     with connect_as(access) as con, pytest.raises(psycopg.errors.UndefinedTable):
         con.execute("SELECT * FROM bi.fct_sales")  # the views went with the old schema
-    assert set(bi.refresh_views(url, role) or []) == {"dim_customer", "fct_sales"}
+    assert set(bi.refresh_views(url, PERSONAL, role) or []) == {"dim_customer", "fct_sales"}
     with connect_as(access) as con:
         assert con.execute("SELECT count(*) FROM bi.fct_sales").fetchone() == (4,)
-    assert bi.refresh_views(url, "armazem_bi_no_such_role") is None
+    assert bi.refresh_views(url, PERSONAL, "armazem_bi_no_such_role") is None
     # Put the full tiny warehouse back for the tests that follow.
     with psycopg.connect(url) as con:
         con.execute("DROP SCHEMA production, raw_shop, staging, _armazem CASCADE")
         con.execute(SCHEMA_SQL)
-    bi.setup(url, role=role)
+    bi.setup(url, PERSONAL, role=role)
 
 
 def test_setup_again_keeps_the_password_unless_given(scratch: tuple[str, str]) -> None:
     url, role = scratch
-    again = bi.setup(url, role=role)
+    again = bi.setup(url, PERSONAL, role=role)
     assert not again.created and again.password is None
     with connect_as(again) as con:  # trust auth here: this checks the role still logs in
         assert con.execute("SELECT current_user").fetchone() == (role,)
@@ -207,16 +208,16 @@ def test_setup_again_keeps_the_password_unless_given(scratch: tuple[str, str]) -
 def test_the_dashboard_queries_run_as_the_role(scratch: tuple[str, str], access) -> None:
     url, role = scratch
     reader = PostgresReader(url, role, "bi")
-    f = queries.SalesFilter(date(2021, 1, 1), date(2021, 12, 31))
+    f = QUERIES.SalesFilter(date(2021, 1, 1), date(2021, 12, 31))
     with reader.session():
-        assert queries.sales_date_range(reader, "production") == (
+        assert QUERIES.sales_date_range(reader, "production") == (
             date(2021, 1, 5), date(2021, 4, 20))  # fmt: skip
-        kpis = queries.kpis(reader, "production", f)
-        monthly = queries.monthly_sales(reader, "production", f)
-        brazil = queries.kpis(
-            reader, "production", queries.SalesFilter(f.start, f.end, ("Brazil",))
+        kpis = QUERIES.kpis(reader, "production", f)
+        monthly = QUERIES.monthly_sales(reader, "production", f)
+        brazil = QUERIES.kpis(
+            reader, "production", QUERIES.SalesFilter(f.start, f.end, ("Brazil",))
         )
-        products = queries.product_types(reader)
+        products = QUERIES.product_types(reader)
     assert (kpis.revenue, kpis.orders) == (Decimal("1049.99"), 2)  # the cancelled order is out
     assert monthly.rows == [(2021, 1, Decimal("1037.49")), (2021, 4, Decimal("12.50"))]
     assert (brazil.revenue, brazil.orders) == (Decimal("1037.49"), 1)

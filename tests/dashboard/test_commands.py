@@ -14,6 +14,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 from tests.dashboard import browser as b
+from tests.softcart import PERSONAL, QUERIES
 
 from armazem.dashboard import fmt, launch, queries
 from armazem.settings import load_settings
@@ -100,14 +101,16 @@ def test_money_is_rounded_to_the_cent_only_when_shown() -> None:
 
 
 def test_the_previous_period_has_the_same_length() -> None:
-    year = queries.SalesFilter(date(2020, 1, 1), date(2020, 12, 31), ("Brazil",))
-    assert year.previous() == queries.SalesFilter(
+    year = QUERIES.SalesFilter(date(2020, 1, 1), date(2020, 12, 31), ("Brazil",))
+    assert year.previous() == QUERIES.SalesFilter(
         date(2018, 12, 31), date(2019, 12, 31), ("Brazil",)
     )
-    day = queries.SalesFilter(date(2021, 3, 1), date(2021, 3, 1))
+    day = QUERIES.SalesFilter(date(2021, 3, 1), date(2021, 3, 1))
     assert (day.previous().start, day.previous().end) == (date(2021, 2, 28), date(2021, 2, 28))
 
 
 def test_personal_columns_are_hashed_or_left_out() -> None:
-    select = queries.masked_select(["customer_id", "email", "first_name", "last_name", "segment"])
+    select = queries.masked_select(
+        ["customer_id", "email", "first_name", "last_name", "segment"], PERSONAL
+    )
     assert select == '"customer_id", md5("email") AS "email", "segment"'

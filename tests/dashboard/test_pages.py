@@ -275,3 +275,25 @@ def test_failed_steps_and_quarantined_records_are_shown(
         )  # fmt: skip
         assert "lost" not in page.locator('[data-testid="stTable"]').last.inner_text()
         assert b.exceptions(page) == []
+
+
+def test_the_tables_page_shows_marts_and_raw_tables_with_personal_data_masked(
+    server: str, page: Any, warehouse: duckdb.DuckDBPyConnection
+) -> None:
+    b.open_page(page, f"{server}/tables", 0)
+    page.locator('[data-testid="stTable"] table').wait_for()
+    assert b.exceptions(page) == []
+    assert page.locator("h1").first.inner_text().startswith("Tables")
+    b.choose(page, "Schema", "raw_shop")
+    b.choose(page, "Table", "customers")
+    (rows,) = warehouse.execute("SELECT count(*) FROM raw_shop.customers").fetchone()
+    caption = page.get_by_text("raw_shop.customers:")
+    caption.wait_for()
+    assert f"{rows:,} rows; the first 100 shown" in caption.inner_text()
+    table = page.locator('[data-testid="stTable"] table')
+    head = [h.strip() for h in table.locator("thead th").all_inner_texts()]
+    assert "email" in head and "segment" in head
+    assert "first_name" not in head and "last_name" not in head  # dropped
+    emails = {e for (e,) in warehouse.execute("SELECT email FROM raw_shop.customers").fetchall()}
+    shown = table.inner_text()
+    assert not [e for e in emails if e and e in shown]  # hashed, never in clear

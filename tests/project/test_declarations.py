@@ -126,7 +126,7 @@ def test_check_reports_each_problem_on_one_line(tmp_path: Path) -> None:
     from armazem.project.check import problems
 
     text = GOOD.replace("connection: oltp_url", "connection: sqlite:///absent.sqlite")
-    text += "    rules:\n      sane: \"book_id >>> 0\"\n"
+    text += '    rules:\n      sane: "book_id >>> 0"\n'
     folder = project_with(tmp_path, text)
     (folder / "sources" / "broken.yml").write_text("kind: sql\ntables: {}\n")
     settings = load_settings(folder / "armazem.toml")

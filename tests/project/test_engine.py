@@ -50,12 +50,19 @@ def test_no_engine_module_imports_a_company() -> None:
 
 
 def test_the_engine_layers_name_no_company_table() -> None:
-    """ingest, warehouse, transform, orchestrate and project read declarations only."""
-    for layer in ("ingest", "warehouse", "transform", "orchestrate", "project"):
+    """ingest, warehouse, transform, orchestrate, project and the dashboard engine read
+    declarations only."""
+    for layer in ("ingest", "warehouse", "transform", "orchestrate", "project", "dashboard"):
         for path in (SRC / layer).rglob("*"):
             if path.suffix in {".py", ".yml", ".sql"}:
                 text = path.read_text().lower()
-                for word in ("order_lines", "fct_sales", "raw_shop", "softcart.sqlite"):
+                for word in (
+                    "order_lines",
+                    "fct_sales",
+                    "dim_product",
+                    "raw_shop",
+                    "softcart.sqlite",
+                ):
                     assert word not in text, f"{path.relative_to(SRC)} names {word}"
 
 

@@ -4,7 +4,7 @@ behind the dashboard's Sales page.
 `softcart-dashboard/ecommerce.csv` (day, month, quarter, year, category, item, price: one sale a
 row, all of 2020) goes through the ingestion engine like any source (contract, lake, quarantine,
 ledger) into `raw_capstone.ecommerce`, replaced on every run. The figures are then computed by
-the same functions of armazem.dashboard.queries that draw the Sales page when it is opened with
+the same functions that draw the SoftCart example's Sales page when it is opened with
 `armazem dashboard --dataset capstone`, over the page's default filters (all of the data):
 
 - `monthly_2020`: month number -> total sales in 2020 (the line chart);
@@ -18,19 +18,22 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from armazem.dashboard import queries
 from armazem.dashboard.db import readers
+from armazem.dashboard.pages import helper
 from armazem.errors import ArmazemError
 from armazem.ingest import files
 from armazem.ingest.batches import Reader
 from armazem.ingest.contracts import Contract
 from armazem.ingest.pipeline import load_table, new_load_id
 from armazem.ingest.sources import SourceTable
+from armazem.project.scaffold import example_dir
 from armazem.settings import Settings
 from armazem.warehouse import open_warehouse
 
 CSV_NAME = "softcart-dashboard/ecommerce.csv"
 COLUMNS = ("day", "month", "quarter", "year", "category", "item", "price")
+# The queries of the SoftCart example's Sales page (examples/softcart/dashboards/_queries.py).
+queries = helper(example_dir("softcart") / "dashboards", "_queries")
 SOURCE, TABLE = queries.CAPSTONE_TABLE[0].removeprefix("raw_"), queries.CAPSTONE_TABLE[1]
 DATASET = "capstone"
 YEAR = 2020

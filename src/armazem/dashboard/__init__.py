@@ -1,10 +1,13 @@
 """Dashboards and BI access on the production warehouse.
 
-- `queries`: every SQL statement the dashboards run (one place to change when the marts change);
+- `app` and `pages`: the Streamlit app: the project's pages (`<project>/dashboards/*.py`), then
+  the engine's (`views/`: Tables, Data health), which work for any project;
+- `ui`, `charts`, `fmt`: what every page uses (cached queries, problems shown, charts, numbers);
+- `queries`: the SQL of the engine's pages, and helpers for any page (tables present, date keys,
+  personal data masked);
 - `db`: read-only connections to the warehouse (DuckDB file or PostgreSQL);
-- `app` and `views`: the Streamlit app, one page per subject; `charts` and `fmt` draw and format;
 - `bi`: the PostgreSQL login role for BI tools, with personal data masked; `export`: table files;
 - `commands`: the `armazem dashboard`, `armazem bi` and `armazem export` commands.
 
-Only `app`, `views` and `ui` import Streamlit, so the CLI and the capstone module stay light.
+Only `app`, `views`, `ui` and the pages import Streamlit, so the CLI and the capstone stay light.
 """

@@ -2,11 +2,11 @@
 personal data masked, and a Power BI data-source file (.pbids) for it.
 
 What the role can read is a schema `bi` of views over `production`: each view shows its table's
-columns with personal data (queries.PERSONAL_COLUMNS) hashed or left out. The role gets USAGE on
-that schema and SELECT on its views, and nothing anywhere else: every privilege it may hold on any
-other schema (raw_*, staging, production, `_armazem`, public) is revoked. The views run with
-their owner's rights, which is how the role reads production without being able to read it
-directly. The role's sessions are read-only by default.
+columns with personal data (the project's `[project] personal`) hashed or left out. The role
+gets USAGE on that schema and SELECT on its views, and nothing anywhere else: every privilege it
+may hold on any other schema (raw_*, staging, production, `_armazem`, public) is revoked. The
+views run with their owner's rights, which is how the role reads production without being able
+to read it directly. The role's sessions are read-only by default.
 
 Publishing replaces `production` (DROP SCHEMA ... CASCADE), which drops the views over it too:
 `refresh_views` (or `armazem bi` again) must follow every publish.
@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote as url_quote
@@ -52,6 +53,7 @@ class BiAccess:
 
 def setup(
     warehouse_url: str,
+    personal: Mapping[str, str],
     role: str = BI_ROLE,
     password: str | None = None,
     schema: str = BI_SCHEMA,
@@ -71,7 +73,7 @@ def setup(
         if created and password is None:
             password = secrets.token_urlsafe(18)
         _upsert_role(cur, role, password, created, schema)
-        views = _refresh(cur, role, schema, source)
+        views = _refresh(cur, role, schema, source, personal)
         cur.execute(f'GRANT CONNECT ON DATABASE "{database}" TO "{role}"')
         cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
         if not cur.fetchone()[0]:  # the dashboards act as the role with SET ROLE
@@ -81,7 +83,7 @@ def setup(
 
 
 def refresh_views(
-    warehouse_url: str, role: str = BI_ROLE, schema: str = BI_SCHEMA
+    warehouse_url: str, personal: Mapping[str, str], role: str = BI_ROLE, schema: str = BI_SCHEMA
 ) -> list[str] | None:
     """Rebuild the masked views after a publish; None (nothing done) when the role does not
     exist, i.e. BI access was never set up on this warehouse."""
@@ -90,7 +92,7 @@ def refresh_views(
         cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
         if cur.fetchone() is None:
             return None
-        return _refresh(cur, role, schema, PRODUCTION_SCHEMA)
+        return _refresh(cur, role, schema, PRODUCTION_SCHEMA, personal)
 
 
 def drop(warehouse_url: str, role: str, schema: str = BI_SCHEMA) -> None:
@@ -139,7 +141,7 @@ def _upsert_role(cur, role: str, password: str | None, created: bool, schema: st
     cur.execute(f'ALTER ROLE "{role}" SET search_path = "{schema}"')
 
 
-def _refresh(cur, role: str, schema: str, source: str) -> list[str]:
+def _refresh(cur, role: str, schema: str, source: str, personal: Mapping[str, str]) -> list[str]:
     """Drop and recreate the views, revoke everything else, grant the views."""
     cur.execute(
         "SELECT nspname FROM pg_namespace WHERE nspname <> ALL(%s) AND nspname NOT LIKE 'pg\\_%%'",
@@ -159,7 +161,7 @@ def _refresh(cur, role: str, schema: str, source: str) -> list[str]:
     )
     views = []
     for table, columns in cur.fetchall():
-        select = masked_select(list(columns), HASH_SQL)
+        select = masked_select(list(columns), personal, HASH_SQL)
         cur.execute(
             f'CREATE VIEW "{schema}"."{table}" AS SELECT {select} FROM "{source}"."{table}"'
         )

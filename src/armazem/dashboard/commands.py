@@ -68,14 +68,19 @@ def register(app: typer.Typer, settings_factory: SettingsFactory) -> None:
                 "use `armazem --profile services bi` (DuckDB files are read by the dashboards "
                 "and `armazem export`)",
             )
-        access = bi_access.setup(settings.warehouse_url, role, os.environ.get("BI_PASSWORD"))
+        from armazem.project import load_project
+
+        personal = load_project(settings).section.personal
+        access = bi_access.setup(
+            settings.warehouse_url, personal, role, os.environ.get("BI_PASSWORD")
+        )
         path = bi_access.write_pbids(out or settings.data_path / "armazem.pbids", access)
         _print_access(access, path)
 
     @app.command()
     def export(
         ctx: typer.Context,
-        table: Annotated[str, typer.Argument(help="a production table, e.g. fct_sales")],
+        table: Annotated[str, typer.Argument(help="a production table (see `armazem status`)")],
         fmt: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
         out: Annotated[
             Path | None, typer.Option(help="file to write (default: data/exports/TABLE.FORMAT)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,6 +19,7 @@ import streamlit as st
 from armazem.dashboard import queries
 from armazem.dashboard.db import Reader, Readers, readers
 from armazem.errors import ArmazemError
+from armazem.project import Project, load_project
 from armazem.settings import Settings, load_settings
 
 TTL_SECONDS = 120
@@ -29,6 +30,7 @@ class Context:
     settings: Settings
     dataset: str
     readers: Readers
+    project: Project
 
 
 def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
@@ -42,7 +44,9 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
 @st.cache_resource(show_spinner=False)
 def _context(argv: tuple[str, ...]) -> Context:
     settings = load_settings()  # ARMAZEM_PROJECT / ARMAZEM_PROFILE / ARMAZEM_DATA_DIR from the CLI
-    return Context(settings, parse_arguments(argv).dataset, readers(settings))
+    return Context(
+        settings, parse_arguments(argv).dataset, readers(settings), load_project(settings)
+    )
 
 
 def context() -> Context:
@@ -50,13 +54,16 @@ def context() -> Context:
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False, max_entries=2_000)
-def _cached(_reader: Reader, reader_key: str, name: str, args: tuple[Any, ...]) -> Any:
-    return getattr(queries, name)(_reader, *args)
+def _cached(
+    _reader: Reader, _function: Callable[..., Any], reader_key: str, name: str, args: tuple
+) -> Any:
+    return _function(_reader, *args)
 
 
-def query(reader: Reader, name: str, *args: Any) -> Any:
-    """queries.<name>(reader, *args), cached."""
-    return _cached(reader, reader.key, name, args)
+def query(reader: Reader, function: Callable[..., Any], *args: Any) -> Any:
+    """function(reader, *args), cached by the reader's location, the function and the args."""
+    name = f"{function.__module__}.{function.__qualname__}"
+    return _cached(reader, function, reader.key, name, args)
 
 
 def show_problem(exc: ArmazemError) -> None:
@@ -67,10 +74,11 @@ def show_problem(exc: ArmazemError) -> None:
 
 def require(reader: Reader, schema: str, tables: tuple[str, ...], fix: str) -> bool:
     """Whether the tables exist; if not, say which are missing and how to build them."""
-    missing = query(reader, "missing_tables", schema, tables)
+    missing = query(reader, queries.missing_tables, schema, tables)
     if missing:
         # Not remembered: once `armazem run` has built them, the next view must see them.
-        _cached.clear(reader, reader.key, "missing_tables", (schema, tables))
+        name = f"{queries.missing_tables.__module__}.{queries.missing_tables.__qualname__}"
+        _cached.clear(reader, queries.missing_tables, reader.key, name, (schema, tables))
         show_problem(ArmazemError(f"the warehouse has no {schema}.{missing[0]} yet", fix))
         return False
     return True

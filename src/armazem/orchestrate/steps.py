@@ -76,10 +76,12 @@ def audit_marts(settings: Settings) -> Outcome:
 def publish_marts(settings: Settings, run_id: str = "") -> Outcome:
     from armazem.dashboard.bi import refresh_views
 
-    prefixes = tuple(load_project(settings).section.publish)
-    published = publish(open_warehouse(settings), prefixes, run_id)
+    project = load_project(settings)
+    published = publish(open_warehouse(settings), tuple(project.section.publish), run_id)
     if settings.warehouse_kind == "postgresql":
-        refresh_views(settings.warehouse_url)  # the BI role's views went with the old production
+        refresh_views(
+            settings.warehouse_url, project.section.personal
+        )  # the BI role's views went with the old production
     return Outcome(sum(published.values()), f"{len(published)} marts to production", published)
 
 

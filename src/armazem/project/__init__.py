@@ -19,7 +19,7 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -49,6 +49,10 @@ class ProjectSection(_Strict):
     publish: list[str] = Field(default_factory=lambda: list(DEFAULT_PUBLISH))
     owner: str = "data"
     tags: list[str] = Field(default_factory=list)
+    # Personal data in the marts and raw tables, by column name, and how readers other than the
+    # platform see it (the BI role, the Tables page): hashed (still countable, joinable) or left
+    # out.
+    personal: dict[str, Literal["hash", "drop"]] = Field(default_factory=dict)
 
     @field_validator("name")
     @classmethod

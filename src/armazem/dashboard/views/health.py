@@ -21,10 +21,10 @@ def render() -> None:
         "run `armazem run` (or `armazem ingest`) to create and fill it",
     ):
         return
-    runs = ui.query(reader, "recent_runs")
-    failed = ui.query(reader, "failed_runs")
-    sources = ui.query(reader, "freshness")
-    totals = ui.query(reader, "load_totals")
+    runs = ui.query(reader, queries.recent_runs)
+    failed = ui.query(reader, queries.failed_runs)
+    sources = ui.query(reader, queries.freshness)
+    totals = ui.query(reader, queries.load_totals)
     _summary(runs, failed, sources, totals)
 
     st.subheader("Runs")
@@ -157,7 +157,7 @@ def _loads(reader: Reader, totals) -> None:
         ),
         key="loads",
     )
-    loads = ui.query(reader, "recent_loads")
+    loads = ui.query(reader, queries.recent_loads)
     ui.figures(
         "Table loads",
         [
@@ -177,7 +177,7 @@ def _loads(reader: Reader, totals) -> None:
 
 
 def _quarantine(reader: Reader) -> None:
-    summary = ui.query(reader, "quarantine_summary")
+    summary = ui.query(reader, queries.quarantine_summary)
     if not summary.rows:
         st.success("No quarantined records.", icon=":material/check_circle:")
         return
@@ -191,7 +191,7 @@ def _quarantine(reader: Reader) -> None:
         ),
     )
     source, table, reason, rows, last = choices[picked or 0]
-    samples = ui.query(reader, "quarantine_samples", source, table, reason)
+    samples = ui.query(reader, queries.quarantine_samples, source, table, reason)
     st.caption(
         f"{_records(rows)}, the latest quarantined at {_time(last)} UTC; the last "
         f"{len(samples)} shown."

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import _queries as queries
 import streamlit as st
 
-from armazem.dashboard import charts, fmt, queries, ui
+from armazem.dashboard import charts, fmt, ui
 from armazem.dashboard.queries import key_date
+
+TITLE = "Web traffic"
+ICON = ":material/language:"
+ORDER = 3
 
 
 def render() -> None:
@@ -15,12 +20,14 @@ def render() -> None:
         reader, reader.marts, queries.WEB_MARTS, "build and publish the marts with `armazem run`"
     ):
         return
-    bounds = ui.query(reader, "web_date_range")
+    bounds = ui.query(reader, queries.web_date_range)
     if bounds is None:
         st.info("There are no web requests in the warehouse yet.", icon=":material/info:")
         return
     start, end = ui.period_input("Period", bounds, key="web_period")
-    requests, errors, served, clients, pages = ui.query(reader, "web_totals", start, end).rows[0]
+    requests, errors, served, clients, pages = ui.query(
+        reader, queries.web_totals, start, end
+    ).rows[0]
     a, b, c, d = st.columns(4)
     a.metric("Requests", fmt.count(requests), border=True)
     b.metric(
@@ -41,14 +48,14 @@ def render() -> None:
         border=True,
     )
 
-    daily = ui.query(reader, "requests_per_day", start, end)
+    daily = ui.query(reader, queries.requests_per_day, start, end)
     days = [key_date(k) for k in daily.column("date_key")]
     left, right = st.columns([3, 2])
     with left:
         series = {"requests": daily.column("requests"), "errors": daily.column("errors")}
         ui.chart(charts.lines(days, series, "Requests per day"), key="daily")
     with right:
-        codes = ui.query(reader, "status_codes", start, end)
+        codes = ui.query(reader, queries.status_codes, start, end)
         ui.chart(
             charts.bars(
                 codes.column("status"),
@@ -60,7 +67,7 @@ def render() -> None:
         )
     left, right = st.columns(2)
     with left:
-        top = ui.query(reader, "top_pages", start, end)
+        top = ui.query(reader, queries.top_pages, start, end)
         ui.chart(
             charts.bars(
                 top.column("path"),
@@ -72,7 +79,7 @@ def render() -> None:
             key="pages",
         )
     with right:
-        ips = ui.query(reader, "top_clients", start, end)
+        ips = ui.query(reader, queries.top_clients, start, end)
         ui.chart(
             charts.bars(
                 ips.column("ip"),

@@ -3,13 +3,18 @@ of one item, sales by country. The filters at the top apply to every figure on t
 
 from __future__ import annotations
 
+import _queries as queries
 import streamlit as st
+from _queries import Kpis, SalesFilter
 
-from armazem.dashboard import charts, fmt, queries, ui
+from armazem.dashboard import charts, fmt, ui
 from armazem.dashboard.db import Reader
-from armazem.dashboard.queries import Kpis, SalesFilter
 
 TOP_COUNTRIES = 20
+
+TITLE = "Sales"
+ICON = ":material/payments:"
+ORDER = 1
 
 
 def render() -> None:
@@ -21,14 +26,14 @@ def render() -> None:
     st.title("Sales" + (" · capstone e-commerce data (2020)" if capstone else ""))
     if not _ready(reader, dataset):
         return
-    bounds = ui.query(reader, "sales_date_range", dataset)
+    bounds = ui.query(reader, queries.sales_date_range, dataset)
     if bounds is None:
         st.info("There are no sales in the warehouse yet.", icon=":material/info:")
         return
-    options = ui.query(reader, "sales_options", dataset)
+    options = ui.query(reader, queries.sales_options, dataset)
     f = _filters(bounds, options)
 
-    _kpis(ui.query(reader, "kpis", dataset, f), f)
+    _kpis(ui.query(reader, queries.kpis, dataset, f), f)
     left, right = st.columns([3, 2])
     with left:
         _monthly(reader, dataset, f)
@@ -104,7 +109,7 @@ def _kpis(k: Kpis, f: SalesFilter) -> None:
 
 
 def _monthly(reader: Reader, dataset: str, f: SalesFilter) -> None:
-    rows = ui.query(reader, "monthly_sales", dataset, f)
+    rows = ui.query(reader, queries.monthly_sales, dataset, f)
     labels = [fmt.month_label(y, m) for y, m, _ in rows.rows]
     ui.chart(charts.line(labels, rows.column("total"), "Sales by month", "sales"), key="monthly")
     ui.figures(
@@ -117,7 +122,7 @@ def _monthly(reader: Reader, dataset: str, f: SalesFilter) -> None:
 
 
 def _categories(reader: Reader, dataset: str, f: SalesFilter) -> None:
-    rows = ui.query(reader, "sales_by_category", dataset, f)
+    rows = ui.query(reader, queries.sales_by_category, dataset, f)
     ui.chart(
         charts.donut(rows.column("category"), rows.column("total"), "Sales by category"),
         key="categories",
@@ -126,7 +131,7 @@ def _categories(reader: Reader, dataset: str, f: SalesFilter) -> None:
 
 
 def _item_quarters(reader: Reader, dataset: str, f: SalesFilter) -> None:
-    items = ui.query(reader, "items_by_sales", dataset, f)
+    items = ui.query(reader, queries.items_by_sales, dataset, f)
     if not items:
         st.info("No item sold with these filters.")
         return
@@ -138,7 +143,7 @@ def _item_quarters(reader: Reader, dataset: str, f: SalesFilter) -> None:
         key="item",
         bind="query-params",
     )
-    rows = ui.query(reader, "quarterly_item_sales", dataset, f, item)
+    rows = ui.query(reader, queries.quarterly_item_sales, dataset, f, item)
     labels = [fmt.quarter_label(y, q) for y, q, _ in rows.rows]
     ui.chart(
         charts.bars(
@@ -156,7 +161,7 @@ def _item_quarters(reader: Reader, dataset: str, f: SalesFilter) -> None:
 
 
 def _countries(reader: Reader, dataset: str, f: SalesFilter) -> None:
-    rows = ui.query(reader, "sales_by_country", dataset, f)
+    rows = ui.query(reader, queries.sales_by_country, dataset, f)
     if not rows.rows:
         st.info(
             "This data set has no countries."

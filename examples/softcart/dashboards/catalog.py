@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import _queries as queries
 import streamlit as st
 
-from armazem.dashboard import charts, fmt, queries, ui
+from armazem.dashboard import charts, fmt, ui
+
+TITLE = "Catalog"
+ICON = ":material/inventory_2:"
+ORDER = 2
 
 
 def render() -> None:
@@ -17,8 +22,8 @@ def render() -> None:
         "build and publish the marts with `armazem run`",
     ):
         return
-    types = ui.query(reader, "product_types")
-    sizes = ui.query(reader, "screen_sizes")
+    types = ui.query(reader, queries.product_types)
+    sizes = ui.query(reader, queries.screen_sizes)
     products = sum(types.column("products"))
     categories = len(set(types.column("category")))
     a, b, c = st.columns(3)
@@ -77,7 +82,7 @@ def _screen_chart(sizes):
 
 def _stock(reader) -> None:
     st.subheader("Stock levels")
-    stock = ui.query(reader, "stock_levels")
+    stock = ui.query(reader, queries.stock_levels)
     if isinstance(stock, str):
         st.info(stock, icon=":material/inventory_2:")
         return

@@ -1,0 +1,36 @@
+"""Tables: a browser of the published marts and the raw tables, for any project. Personal data is
+masked as the project declares it (`[project] personal` in armazem.toml)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from armazem.dashboard import fmt, queries, ui
+from armazem.dashboard.db import Reader
+from armazem.project.dbt_sources import raw_schema
+
+
+def render() -> None:
+    ctx = ui.context()
+    st.title("Tables")
+    # The marts as the dashboards' reader sees them; raw tables as the platform reads them.
+    places: dict[str, Reader] = {ctx.readers.marts.marts: ctx.readers.marts}
+    places.update({raw_schema(s): ctx.readers.platform for s in ctx.project.sources})
+    left, right = st.columns([1, 2])
+    with left:
+        schema = st.selectbox("Schema", list(places), key="table_schema")
+    reader = places[schema]
+    tables = ui.query(reader, queries.schema_tables, schema)
+    if not tables:
+        st.info(f"{schema} has no tables yet: run `armazem run`.", icon=":material/info:")
+        return
+    with right:
+        table = st.selectbox("Table", tables, key="table_name")
+    rows = ui.query(reader, queries.row_count, schema, table)
+    personal = dict(ctx.project.section.personal)
+    preview = ui.query(reader, queries.preview, schema, table, tuple(sorted(personal.items())))
+    st.caption(
+        f"{schema}.{table}: {fmt.count(rows)} rows; the first {len(preview)} shown"
+        + (f", personal columns masked ({', '.join(sorted(personal))})" if personal else "")
+    )
+    st.table(preview.records(), hide_index=True)
