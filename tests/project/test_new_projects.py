@@ -155,3 +155,43 @@ def test_a_folder_of_csv_files_no_project_knows(tmp_path: Path) -> None:
     assert production(project, "SELECT count(*), sum(visitors) FROM production.fct_visits") == [
         (3, 49)
     ]
+
+
+def test_a_mongodb_collection_no_project_knows(tmp_path: Path, mongo_url: str) -> None:
+    import pymongo
+
+    database = f"library_{tmp_path.name[-8:].replace('-', '_')}"
+    client = pymongo.MongoClient(mongo_url)
+    client[database]["reviews"].insert_many([
+        {"book": "Dune", "stars": 5, "tags": ["sf"], "by": {"name": "Ana"}},
+        {"book": "Emma", "stars": 4.5, "tags": []},
+    ])  # fmt: skip
+    client.close()
+    project = new_project(tmp_path)
+    url = f"{mongo_url}/{database}"
+    armazem(project, "sources", "discover", "reviews", "--connection", url, "--write")
+    declared = (project / "sources" / "reviews.yml").read_text()
+    assert "collection: reviews" in declared and "stars: DOUBLE" in declared  # 5 and 4.5
+    (project / "transform" / "models" / "fct_reviews.sql").write_text(
+        "select book, stars, attributes from {{ source('reviews', 'reviews') }}\n"
+    )
+    armazem(project, "run")
+    rows = production(project, "SELECT book, stars, attributes FROM production.fct_reviews "
+                               "ORDER BY book")  # fmt: skip
+    assert [(book, stars) for book, stars, _ in rows] == [("Dune", 5.0), ("Emma", 4.5)]
+    assert json.loads(rows[0][2]) == {"by": {"name": "Ana"}, "tags": ["sf"]}  # the rest, as JSON
+
+
+def test_the_softcart_example_is_a_project_init_copies(tmp_path: Path) -> None:
+    project = tmp_path / "shop"
+    armazem(tmp_path, "init", str(project), "--example", "softcart")
+    for part in ("armazem.toml", "sources/shop.yml", "transform/dbt_project.yml",
+                 "dashboards/sales.py"):  # fmt: skip
+        assert (project / part).is_file(), part
+    assert not (project / "data").exists()
+    listed = armazem(project, "sources", "list").stdout.splitlines()
+    assert len(listed) == 11
+    assert "shop.order_lines  sql  append cursor order_line_id key order_line_id" in listed
+    again = subprocess.run([sys.executable, "-m", "armazem", "init", str(project)],
+                           capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert again.returncode == 2 and "exists and is not empty" in again.stderr
