@@ -280,6 +280,47 @@ def capstone(
     _print_mapping(f"capstone {module}", result)
 
 
+@app.command()
+def spark(
+    ctx: typer.Context,
+    job: Annotated[str, typer.Argument(help="web_analytics, search_terms, or cluster")],
+    action: Annotated[str | None, typer.Argument(help="for cluster: start, stop or status")] = None,
+    master: Annotated[
+        str | None, typer.Option(help="Spark master (default: the spark_master setting)")
+    ] = None,
+    port: Annotated[int, typer.Option(help="cluster: the master's port")] = 7077,
+    webui_port: Annotated[int, typer.Option(help="cluster: the master's web UI port")] = 8080,
+    workers: Annotated[int, typer.Option(help="cluster: workers to start")] = 2,
+    as_json: JsonOption = False,
+) -> None:
+    """Run a Spark job on the lake (outputs in data/spark/JOB/ as Parquet), or start, stop or
+    show a standalone cluster on 127.0.0.1 (`armazem spark cluster start`)."""
+    from armazem.spark import cluster as standalone
+    from armazem.spark import jobs
+
+    settings = _settings(ctx, spark_master=master)
+    if job == "cluster":
+        where = standalone.cluster(settings, port, webui_port)
+        if action == "start":
+            result: dict[str, Any] = standalone.start(where, workers)
+        elif action == "stop":
+            result = {"stopped": standalone.stop(where)}
+        elif action == "status":
+            result = standalone.status(where) or {"master": "not running"}
+        else:
+            raise ArmazemError(f"unknown cluster action {action!r}", "use start, stop or status")
+    elif as_json:
+        result = jobs.run(settings, job)
+    else:
+        with _spinner() as progress:
+            progress.add_task(f"spark {job} on {settings.spark_master}", total=None)
+            result = jobs.run(settings, job)
+    if as_json:
+        sys.stdout.write(json.dumps(result, default=str) + "\n")
+        return
+    _print_mapping(f"spark {job} {action or ''}".strip(), result)
+
+
 from armazem.dashboard.commands import register as _register_dashboard  # noqa: E402
 from armazem.project.commands import register as _register_project  # noqa: E402
 

@@ -21,7 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from armazem.errors import ArmazemError
 
 CONFIG_FILE = "armazem.toml"
-_PROJECT_TABLES = {"project", "audit"}  # read by armazem.project, not settings
+_PROJECT_TABLES = {"project", "audit", "jobs"}  # read by armazem.project, not settings
 ENV_PREFIX = "ARMAZEM_"
 _OLTP_SCHEMES = {"sqlite", "mysql", "mariadb", "postgresql"}
 _WAREHOUSE_SCHEMES = {"duckdb", "postgresql"}
@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = Field(None, description="an S3-compatible endpoint, e.g. MinIO")
     batch_size: int = Field(100_000, ge=1_000, le=10_000_000)
     read_partitions: int = Field(2, ge=1, le=64, description="parallel reads of a large table")
+    spark_master: str = Field("local[*]", description="local[N], spark://host:port, yarn, ...")
+    spark_driver_memory: str = Field("1g", pattern=r"^\d+[kmgt]$")
+    spark_shuffle_partitions: int = Field(8, ge=1, le=10_000)
     connections: dict[str, str] = Field(
         default_factory=dict, description="the project's own connection URLs, by name"
     )
@@ -77,6 +80,17 @@ class Settings(BaseSettings):
     @classmethod
     def _mongodb_url(cls, value: str | None) -> str | None:
         return None if value is None else _check_url(value, {"mongodb"})
+
+    @field_validator("spark_master")
+    @classmethod
+    def _spark_master(cls, value: str) -> str:
+        if not re.match(r"^(local(\[(\d+|\*)(,\d+)?\])?|spark://[\w.-]+:\d+(,[\w.-]+:\d+)*|yarn|"
+                        r"k8s://\S+)$", value):  # fmt: skip
+            raise ValueError(
+                f"spark_master {value!r} is not local[N], local[*], spark://host:port, yarn or "
+                "k8s://..."
+            )
+        return value
 
     @field_validator("connections")
     @classmethod

@@ -41,10 +41,17 @@ def _sync(settings: Settings) -> dict[str, Any]:
     return sync.run(settings)
 
 
+def _spark(settings: Settings) -> dict[str, Any]:
+    from armazem.capstone import spark
+
+    return spark.run(settings)
+
+
 MODULES: dict[str, Callable[[Settings], dict[str, Any]]] = {
     "oltp": _oltp,
     "nosql": _nosql,
     "warehouse": _warehouse,
     "dashboard": _dashboard,
     "sync": _sync,
+    "spark": _spark,
 }

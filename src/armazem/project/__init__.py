@@ -19,7 +19,7 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -90,6 +90,7 @@ class Project:
     section: ProjectSection
     checks: tuple[Check, ...] = ()
     profile: str = "embedded"
+    jobs: dict[str, dict[str, str]] = field(default_factory=dict)  # [jobs.<name>] input = ...
     _sources: dict[str, Source] = field(default_factory=dict, repr=False)
 
     @property
@@ -159,9 +160,8 @@ def load_project(settings: Settings) -> Project:
         ) from None
     except ValueError as exc:
         raise ArmazemError(f"{CONFIG_FILE} [[audit]]: {exc}", "correct the check") from None
-    return Project(root, project, checks, settings.profile)
-
-
-def project_data(document: dict[str, Any]) -> dict[str, Any]:
-    """The settings part of an armazem.toml document (without the project's own tables)."""
-    return {k: v for k, v in document.items() if k not in {"project", "audit"}}
+    jobs = document.get("jobs", {})
+    if not isinstance(jobs, dict) or not all(isinstance(v, dict) for v in jobs.values()):
+        raise ArmazemError(f"{CONFIG_FILE}: [jobs] holds one table per job",
+                           '[jobs.web_analytics] input = "weblogs.access_log"')  # fmt: skip
+    return Project(root, project, checks, settings.profile, jobs)

@@ -1,0 +1,234 @@
+"""Spark jobs: functions from DataFrames to DataFrames, and what reads their input and writes
+their output. A project names each job's input table in armazem.toml:
+
+    [jobs.web_analytics]
+    input = "weblogs.access_log"     # ip, time, path, bytes, user_agent, source_file, row_number
+
+    [jobs.search_terms]
+    input = "searchterms.searches"   # day, month, year, searchterm, source_file, row_number
+
+Inputs are read from the lake (every committed load of the table, a row once per key: a re-read
+file or a load replayed after a crash holds rows already seen). Outputs are Parquet folders
+under `<data_dir>/spark/<job>/<output>/`, replaced whole (written beside, then renamed), which a
+project can declare as a `files` source with `format: parquet` to load them like any other.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from armazem.errors import ArmazemError
+from armazem.settings import Settings
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+SESSION_GAP_SECONDS = 30 * 60  # a client idle this long starts a new session
+BOT_AGENTS = r"(?i)(bot|crawl|spider|slurp|curl|wget|python-requests|httpclient|monitor)"
+STATIC_PATHS = r"(?i)\.(js|css|png|jpe?g|gif|ico|svg|webp|woff2?|map)$"
+RISING_WEEKS = 1  # rising terms: the last week against the one before
+
+
+# --- web analytics ----------------------------------------------------------------------------
+
+
+def sessions(requests: DataFrame, gap_seconds: int = SESSION_GAP_SECONDS) -> DataFrame:
+    """One row per visit: a client's requests with no gap longer than `gap_seconds`.
+
+    ip, session (1, 2, ... per client), started_at, ended_at, requests, pages (requests that are
+    not static files), bytes, is_bounce (at most one page)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    order = Window.partitionBy("ip").orderBy("time", "source_file", "row_number")
+    previous = F.lag("time").over(order)
+    starts = F.when(
+        previous.isNull() | ((F.unix_timestamp("time") - F.unix_timestamp(previous)) > gap_seconds),
+        1,
+    ).otherwise(0)
+    numbered = requests.withColumn("_starts", starts).withColumn(
+        "session", F.sum("_starts").over(order.rowsBetween(Window.unboundedPreceding, 0))
+    )
+    page = ~F.col("path").rlike(STATIC_PATHS)
+    return (
+        numbered.groupBy("ip", "session")
+        .agg(
+            F.min("time").alias("started_at"),
+            F.max("time").alias("ended_at"),
+            F.count(F.lit(1)).alias("requests"),
+            F.sum(page.cast("int")).alias("pages"),
+            F.coalesce(F.sum("bytes"), F.lit(0)).cast("long").alias("bytes"),
+        )
+        .withColumn("session", F.col("session").cast("int"))
+        .withColumn("is_bounce", F.col("pages") <= 1)
+    )
+
+
+def daily_traffic(requests: DataFrame, visits: DataFrame) -> DataFrame:
+    """One row per day: requests, bytes, bot requests and their share, sessions started, pages
+    per session and bounce rate."""
+    from pyspark.sql import functions as F
+
+    bot = F.col("user_agent").rlike(BOT_AGENTS)
+    traffic = requests.groupBy(F.to_date("time").alias("day")).agg(
+        F.count(F.lit(1)).alias("requests"),
+        F.coalesce(F.sum("bytes"), F.lit(0)).cast("long").alias("bytes"),
+        F.sum(bot.cast("int")).cast("long").alias("bot_requests"),
+    )
+    started = visits.groupBy(F.to_date("started_at").alias("day")).agg(
+        F.count(F.lit(1)).alias("sessions"),
+        F.avg("pages").alias("pages_per_session"),
+        F.avg(F.col("is_bounce").cast("double")).alias("bounce_rate"),
+    )
+    return (
+        traffic.join(started, "day", "left")
+        .withColumn("bot_share", F.col("bot_requests") / F.col("requests"))
+        .fillna({"sessions": 0})
+        .orderBy("day")
+    )
+
+
+def bot_agents(requests: DataFrame) -> DataFrame:
+    """The share of all requests made by each bot user agent, largest first."""
+    from pyspark.sql import functions as F
+
+    total = requests.count() or 1
+    return (
+        requests.where(F.col("user_agent").rlike(BOT_AGENTS))
+        .groupBy("user_agent")
+        .agg(F.count(F.lit(1)).alias("requests"))
+        .withColumn("share", F.col("requests") / F.lit(total))
+        .orderBy(F.desc("requests"), "user_agent")
+    )
+
+
+# --- search terms -----------------------------------------------------------------------------
+
+
+def search_days(searches: DataFrame) -> DataFrame:
+    """day, searchterm, searches: how often each term was searched each day."""
+    from pyspark.sql import functions as F
+
+    day = F.make_date("year", "month", "day")
+    return (
+        searches.withColumn("searchterm", F.lower(F.trim("searchterm")))
+        .groupBy(day.alias("day"), "searchterm")
+        .agg(F.count(F.lit(1)).alias("searches"))
+    )
+
+
+def search_weeks(days: DataFrame) -> DataFrame:
+    """week (its Monday), searchterm, searches."""
+    from pyspark.sql import functions as F
+
+    return days.groupBy(F.date_trunc("week", "day").cast("date").alias("week"), "searchterm").agg(
+        F.sum("searches").cast("long").alias("searches")
+    )
+
+
+def rising_terms(weeks: DataFrame) -> DataFrame:
+    """Terms of the latest week against the week before: searchterm, searches, previous, growth
+    (searches / previous, null for a new term), most searched first."""
+    from pyspark.sql import functions as F
+
+    latest = weeks.agg(F.max("week")).first()[0]
+    if latest is None:
+        return weeks.limit(0).select("searchterm", "searches")
+    this_week = weeks.where(F.col("week") == F.lit(latest)).select("searchterm", "searches")
+    before = weeks.where(F.col("week") == F.date_sub(F.lit(latest), 7 * RISING_WEEKS)).select(
+        "searchterm", F.col("searches").alias("previous")
+    )
+    return (
+        this_week.join(before, "searchterm", "left")
+        .fillna({"previous": 0})
+        .withColumn(
+            "growth",
+            F.when(F.col("previous") > 0, F.col("searches") / F.col("previous")),
+        )
+        .withColumn("week", F.lit(latest).cast("date"))
+        .orderBy(F.desc("searches"), "searchterm")
+    )
+
+
+# --- running a job ----------------------------------------------------------------------------
+
+
+def web_analytics(spark: SparkSession, requests: DataFrame) -> dict[str, DataFrame]:
+    visits = sessions(requests).cache()
+    return {
+        "sessions": visits,
+        "daily": daily_traffic(requests, visits),
+        "bot_agents": bot_agents(requests),
+    }
+
+
+def search_terms(spark: SparkSession, searches: DataFrame) -> dict[str, DataFrame]:
+    days = search_days(searches).cache()
+    weeks = search_weeks(days).cache()
+    return {"days": days, "weeks": weeks, "rising": rising_terms(weeks)}
+
+
+Job = Callable[["SparkSession", "DataFrame"], dict[str, "DataFrame"]]
+JOBS: dict[str, Job] = {"web_analytics": web_analytics, "search_terms": search_terms}
+
+
+def run(settings: Settings, name: str, input_table: str | None = None) -> dict[str, int]:
+    """Run a job on its input from the lake; rows written per output."""
+    from armazem import spark as spark_module
+    from armazem.project import load_project
+
+    if name not in JOBS:
+        raise ArmazemError(f"unknown Spark job {name!r}", f"use one of {', '.join(JOBS)}")
+    table = input_table or load_project(settings).jobs.get(name, {}).get("input")
+    if not table:
+        raise ArmazemError(
+            f"the project names no input for the Spark job {name}",
+            f'add [jobs.{name}] input = "SOURCE.TABLE" to armazem.toml',
+        )
+    source, _, table_name = table.partition(".")
+    declared = load_project(settings).sources.get(source)
+    if declared is None or table_name not in declared.tables:
+        raise ArmazemError(f"the Spark job {name} reads {table}, which no source declares",
+                           "correct its input in armazem.toml [jobs]")  # fmt: skip
+    spark = spark_module.session(settings)
+    key = declared.tables[table_name].key
+    outputs = JOBS[name](spark, read_lake(spark, settings, table, key))
+    return {output: write(frame, output_dir(settings, name) / output) for output, frame in
+            outputs.items()}  # fmt: skip
+
+
+def output_dir(settings: Settings, job: str) -> Path:
+    return settings.data_path / "spark" / job
+
+
+def read_lake(
+    spark: SparkSession, settings: Settings, table: str, key: list[str] | None = None
+) -> DataFrame:
+    """Every committed load of `source.table` in the lake, a row once per `key`."""
+    source, _, name = table.partition(".")
+    folder = settings.lake_path / "raw" / source / name
+    loads = sorted(folder.glob("load_id=*/part-*.parquet"))
+    if not loads:
+        raise ArmazemError(
+            f"the lake holds no load of {table} ({folder})", "run `armazem ingest` first"
+        )
+    frame = spark.read.parquet(*[str(p) for p in loads])
+    return frame.dropDuplicates(list(key)) if key else frame
+
+
+def write(frame: DataFrame, target: Path) -> int:
+    """Replace `target` with the frame's rows as Parquet; the number of rows."""
+    staging = target.with_name(f".{target.name}-{uuid.uuid4().hex[:8]}")
+    frame.write.mode("overwrite").parquet(str(staging))
+    rows = frame.sparkSession.read.parquet(str(staging)).count()
+    old = target.with_name(f".{target.name}-old-{int(time.time())}")
+    if target.exists():
+        target.rename(old)
+    staging.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+    return rows
