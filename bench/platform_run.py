@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "softcart"
 SCALES = [float(s) for s in os.environ.get("BENCH_SCALES", "0.1,1").split(",")]
 
 
@@ -23,6 +24,7 @@ def measure(scale: float) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as data:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ARMAZEM_")}
         env["ARMAZEM_DATA_DIR"] = data
+        env["ARMAZEM_PROJECT"] = str(EXAMPLE)  # the SoftCart example project
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         started = time.perf_counter()
         subprocess.run(

@@ -18,6 +18,7 @@ import uuid
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "softcart"
 SCALE = os.environ.get("BENCH_SCALE", "1")
 ENGINES = os.environ.get("BENCH_ENGINES", "duckdb,postgresql").split(",")
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
@@ -33,6 +34,7 @@ def armazem(env: dict[str, str], *args: str) -> float:
 def measure(engine: str, data: str) -> dict[str, object]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARMAZEM_")}
     env["ARMAZEM_DATA_DIR"] = data
+    env["ARMAZEM_PROJECT"] = str(EXAMPLE)  # the SoftCart example project
     database = f"armazem_bench_{uuid.uuid4().hex[:8]}"
     if engine == "postgresql":
         env["ARMAZEM_WAREHOUSE_URL"] = f"{POSTGRES}/{database}"

@@ -7,8 +7,12 @@ their output. A project names each job's input table in armazem.toml:
     [jobs.search_terms]
     input = "searchterms.searches"   # day, month, year, searchterm, source_file, row_number
 
+    [jobs.forecast]
+    query = "SELECT ... AS series, ... AS month, ... AS value FROM production...."
+
 Inputs are read from the lake (every committed load of the table, a row once per key: a re-read
-file or a load replayed after a crash holds rows already seen). Outputs are Parquet folders
+file or a load replayed after a crash holds rows already seen), or are a query's rows on the
+warehouse (the published marts). Outputs are Parquet folders
 under `<data_dir>/spark/<job>/<output>/`, replaced whole (written beside, then renamed), which a
 project can declare as a `files` source with `format: parquet` to load them like any other.
 """
@@ -173,31 +177,47 @@ def search_terms(spark: SparkSession, searches: DataFrame) -> dict[str, DataFram
     return {"days": days, "weeks": weeks, "rising": rising_terms(weeks)}
 
 
+def monthly_forecast(spark: SparkSession, history: DataFrame) -> dict[str, DataFrame]:
+    from armazem.spark.forecast import forecast
+
+    return forecast(spark, history)
+
+
 Job = Callable[["SparkSession", "DataFrame"], dict[str, "DataFrame"]]
-JOBS: dict[str, Job] = {"web_analytics": web_analytics, "search_terms": search_terms}
+JOBS: dict[str, Job] = {
+    "web_analytics": web_analytics,
+    "search_terms": search_terms,
+    "forecast": monthly_forecast,
+}
 
 
-def run(settings: Settings, name: str, input_table: str | None = None) -> dict[str, int]:
-    """Run a job on its input from the lake; rows written per output."""
+def run(settings: Settings, name: str) -> dict[str, int]:
+    """Run a job on its input (a lake table, or a query on the warehouse); rows written per
+    output."""
     from armazem import spark as spark_module
     from armazem.project import load_project
 
     if name not in JOBS:
         raise ArmazemError(f"unknown Spark job {name!r}", f"use one of {', '.join(JOBS)}")
-    table = input_table or load_project(settings).jobs.get(name, {}).get("input")
-    if not table:
+    project = load_project(settings)
+    config = project.jobs.get(name, {})
+    if not config.get("input") and not config.get("query"):
         raise ArmazemError(
             f"the project names no input for the Spark job {name}",
-            f'add [jobs.{name}] input = "SOURCE.TABLE" to armazem.toml',
+            f'add [jobs.{name}] input = "SOURCE.TABLE" (or query = "SELECT ...") to armazem.toml',
         )
-    source, _, table_name = table.partition(".")
-    declared = load_project(settings).sources.get(source)
-    if declared is None or table_name not in declared.tables:
-        raise ArmazemError(f"the Spark job {name} reads {table}, which no source declares",
-                           "correct its input in armazem.toml [jobs]")  # fmt: skip
     spark = spark_module.session(settings)
-    key = declared.tables[table_name].key
-    outputs = JOBS[name](spark, read_lake(spark, settings, table, key))
+    if config.get("query"):
+        frame = read_warehouse(spark, settings, config["query"])
+    else:
+        table = config["input"]
+        source, _, table_name = table.partition(".")
+        declared = project.sources.get(source)
+        if declared is None or table_name not in declared.tables:
+            raise ArmazemError(f"the Spark job {name} reads {table}, which no source declares",
+                               "correct its input in armazem.toml [jobs]")  # fmt: skip
+        frame = read_lake(spark, settings, table, declared.tables[table_name].key)
+    outputs = JOBS[name](spark, frame)
     return {output: write(frame, output_dir(settings, name) / output) for output, frame in
             outputs.items()}  # fmt: skip
 
@@ -219,6 +239,43 @@ def read_lake(
         )
     frame = spark.read.parquet(*[str(p) for p in loads])
     return frame.dropDuplicates(list(key)) if key else frame
+
+
+def read_warehouse(spark: SparkSession, settings: Settings, query: str) -> DataFrame:
+    """The rows of a query on the warehouse, as a Spark DataFrame: DuckDB's handed over as Arrow,
+    PostgreSQL's read over JDBC."""
+    if settings.warehouse_kind == "postgresql":
+        return _jdbc(spark, settings, query)
+    import duckdb
+
+    path = settings.local_file(settings.warehouse_url)
+    if path is None or not path.is_file():
+        raise ArmazemError(f"warehouse {path} does not exist", "run `armazem run` first")
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        table = con.execute(query).to_arrow_table()
+    except duckdb.Error as exc:
+        raise ArmazemError(f"the query failed: {str(exc).splitlines()[0]}",
+                           "correct the job's query in armazem.toml [jobs]") from None  # fmt: skip
+    finally:
+        con.close()
+    return spark.createDataFrame(table.to_pandas())
+
+
+def _jdbc(spark: SparkSession, settings: Settings, query: str) -> DataFrame:
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(settings.warehouse_url)
+    url = f"jdbc:postgresql://{parts.hostname}:{parts.port or 5432}/{parts.path.strip('/')}"
+    return (
+        spark.read.format("jdbc")
+        .option("url", url)
+        .option("driver", "org.postgresql.Driver")
+        .option("user", unquote(parts.username or "postgres"))
+        .option("password", unquote(parts.password or ""))
+        .option("query", query)
+        .load()
+    )
 
 
 def write(frame: DataFrame, target: Path) -> int:

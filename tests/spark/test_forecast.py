@@ -1,0 +1,83 @@
+"""The Spark ML forecast: exact on a series that is a trend plus a yearly pattern, and on the
+SoftCart marts equal to ordinary least squares computed independently with numpy."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from typing import Any
+
+import duckdb
+import numpy as np
+import pytest
+
+from armazem.errors import ArmazemError
+from armazem.orchestrate import steps
+from armazem.orchestrate.runner import Runner
+from armazem.project import load_project
+from armazem.settings import Settings
+from armazem.spark import forecast as monthly
+from armazem.spark.jobs import read_warehouse
+
+PATTERN = [0, 3, 9, 4, -2, 5, 7, 1, -4, 6, 12, 20]  # a year's shape
+
+
+def month(k: int) -> date:
+    return date(2019 + k // 12, k % 12 + 1, 1)
+
+
+def test_a_trend_and_a_season_are_forecast_exactly(spark: Any) -> None:
+    rows = [("a", month(k), 100.0 + 5 * k + PATTERN[k % 12]) for k in range(36)]
+    history = spark.createDataFrame(rows, "series string, month date, value double")
+    result = monthly.forecast(spark, history, horizon=12, holdout=6)
+    (error,) = result["errors"].collect()
+    assert error["holdout_months"] == 6 and error["rmse"] == pytest.approx(0, abs=1e-6)
+    ahead = [r for r in result["forecast"].collect() if r["is_forecast"]]
+    assert [r["month"] for r in ahead] == [month(k) for k in range(36, 48)]
+    for k, r in zip(range(36, 48), ahead, strict=True):
+        assert r["predicted"] == pytest.approx(100 + 5 * k + PATTERN[k % 12], rel=1e-6)
+        assert r["actual"] is None and r["lower"] <= r["predicted"] <= r["upper"]
+
+
+def test_a_short_series_says_what_it_needs(spark: Any) -> None:
+    rows = [("a", month(k), float(k)) for k in range(12)]
+    history = spark.createDataFrame(rows, "series string, month date, value double")
+    with pytest.raises(ArmazemError, match="needs 19 or more"):
+        monthly.forecast(spark, history)
+
+
+def design(months: list[date]) -> np.ndarray:
+    start = months[0]
+    t = [(m.year - start.year) * 12 + m.month - start.month for m in months]
+    seasons = [[1.0 if m.month == k else 0.0 for k in range(2, 13)] for m in months]
+    return np.column_stack([np.ones(len(months)), t, np.array(seasons)])
+
+
+@pytest.fixture(scope="module")
+def published(small_company: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The session's small company, run through the whole platform to published marts."""
+    data = tmp_path_factory.mktemp("forecast") / "data"
+    shutil.copytree(small_company.sources_path, data / "sources")
+    settings = small_company.model_copy(update={"data_dir": data})
+    steps.run_all(Runner(settings))
+    return settings
+
+
+@pytest.mark.slow
+def test_the_softcart_forecast_equals_least_squares(spark: Any, published: Settings) -> None:
+    settings = published
+    query = load_project(settings).jobs["forecast"]["query"]
+    history = read_warehouse(spark, settings, query)
+    result = monthly.forecast(spark, history)
+    con = duckdb.connect(str(settings.local_file(settings.warehouse_url)), read_only=True)
+    rows = con.execute(query + " ORDER BY 1, 2").fetchall()
+    con.close()
+    errors = {r["series"]: r for r in result["errors"].collect()}
+    assert set(errors) == {s for s, _, _ in rows} and len(errors) == 5
+    for name in errors:
+        points = [(m, float(v)) for s, m, v in rows if s == name]
+        x, y = design([m for m, _ in points]), np.array([v for _, v in points])
+        train = len(points) - monthly.HOLDOUT
+        beta, *_ = np.linalg.lstsq(x[:train], y[:train], rcond=None)
+        rmse = float(np.sqrt(np.mean((x[train:] @ beta - y[train:]) ** 2)))
+        assert errors[name]["rmse"] == pytest.approx(rmse, rel=1e-6)
