@@ -321,6 +321,24 @@ def spark(
     _print_mapping(f"spark {job} {action or ''}".strip(), result)
 
 
+@app.command()
+def notebook(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8888,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+) -> None:
+    """Start JupyterLab in the project, with the warehouse and Spark ready (armazem.notebook)."""
+    from armazem import notebook as lab
+    from armazem.settings import find_config
+
+    settings = _settings(ctx)
+    config = find_config(ctx.obj["config"])
+    if config is None:
+        raise ArmazemError("no armazem project here", "pass --project DIR or `armazem init DIR`")
+    console.print(f"JupyterLab on http://{host}:{port} in {config.parent}; Ctrl-C stops it")
+    lab.start(settings, config, host, port)
+
+
 from armazem.dashboard.commands import register as _register_dashboard  # noqa: E402
 from armazem.project.commands import register as _register_project  # noqa: E402
 

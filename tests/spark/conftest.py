@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from armazem.ingest.pipeline import ingest
+from armazem.orchestrate import steps
+from armazem.orchestrate.runner import Runner
 from armazem.settings import Settings
 
 PARTITIONS = 2
@@ -27,6 +29,16 @@ def lake_settings(small_company: Settings, tmp_path_factory: pytest.TempPathFact
     ingest(
         settings, ["weblogs", "searchterms"]
     )  # the newest files again: the lake holds them twice
+    return settings
+
+
+@pytest.fixture(scope="session")
+def published(small_company: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The session's small company, run through the whole platform to published marts."""
+    data = tmp_path_factory.mktemp("forecast") / "data"
+    shutil.copytree(small_company.sources_path, data / "sources")
+    settings = small_company.model_copy(update={"data_dir": data})
+    steps.run_all(Runner(settings))
     return settings
 
 

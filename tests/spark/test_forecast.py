@@ -3,7 +3,6 @@ SoftCart marts equal to ordinary least squares computed independently with numpy
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from typing import Any
 
@@ -12,8 +11,6 @@ import numpy as np
 import pytest
 
 from armazem.errors import ArmazemError
-from armazem.orchestrate import steps
-from armazem.orchestrate.runner import Runner
 from armazem.project import load_project
 from armazem.settings import Settings
 from armazem.spark import forecast as monthly
@@ -51,16 +48,6 @@ def design(months: list[date]) -> np.ndarray:
     t = [(m.year - start.year) * 12 + m.month - start.month for m in months]
     seasons = [[1.0 if m.month == k else 0.0 for k in range(2, 13)] for m in months]
     return np.column_stack([np.ones(len(months)), t, np.array(seasons)])
-
-
-@pytest.fixture(scope="module")
-def published(small_company: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The session's small company, run through the whole platform to published marts."""
-    data = tmp_path_factory.mktemp("forecast") / "data"
-    shutil.copytree(small_company.sources_path, data / "sources")
-    settings = small_company.model_copy(update={"data_dir": data})
-    steps.run_all(Runner(settings))
-    return settings
 
 
 @pytest.mark.slow
