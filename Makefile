@@ -40,4 +40,17 @@ $(VENV)/.installed-run: $(VENV)/bin/python pyproject.toml requirements.lock
 
 $(VENV)/.installed-test: $(VENV)/bin/python pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[test]"
+	@$(MAKE) --no-print-directory jdbc
 	touch $@ $(VENV)/.installed-run
+
+# The JDBC drivers Spark reads PostgreSQL and MariaDB with, from Debian's packages.
+JDBC_PACKAGES := libpostgresql-jdbc-java libmariadb-java
+.PHONY: jdbc
+jdbc:
+	@if [ ! -f /usr/share/java/postgresql.jar ] || [ ! -f /usr/share/java/mariadb-java-client.jar ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get install -y -q $(JDBC_PACKAGES) >/dev/null || echo "could not install $(JDBC_PACKAGES): Spark's JDBC tests will say so"; \
+	  else \
+	    echo "Spark's JDBC drivers are missing: sudo apt-get install $(JDBC_PACKAGES)"; \
+	  fi; \
+	fi

@@ -4,7 +4,9 @@ seconds and peak memory of each, side by side, with the ratios to DuckDB.
 
 The lake is built once per scale (the SoftCart example simulated, its web logs ingested). Each
 contender runs in a child process; its peak memory is the largest summed resident set of its
-process tree (the Python process and the JVMs it starts), sampled every 100 ms.
+process tree (the Python process and the JVMs it starts), sampled every 100 ms. On the cluster
+that tree is the driver only: the executors live in the workers' JVMs, outside it. The three
+must find the same sessions, or the benchmark stops.
 
     BENCH_SCALES=1,10 .venv/bin/python -m bench spark_web
 """
