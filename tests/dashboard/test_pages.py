@@ -133,9 +133,13 @@ def test_a_country_filter_changes_every_figure(
     b.open_page(page, f"{server}/", charts["Sales"])
     before = b.metric(page, "Revenue")
     b.choose(page, "Country", country)
-    page.wait_for_function(
-        "old => [...document.querySelectorAll('[data-testid=stMetricValue]')]"
-        ".some(e => e.innerText.trim() !== old) ", arg=before, timeout=30_000
+    page.wait_for_function(  # until the Revenue figure itself has been redrawn
+        """old => { const box = [...document.querySelectorAll('[data-testid=stMetric]')].find(
+                      m => (m.querySelector('[data-testid=stMetricLabel]') || {}).innerText
+                           ?.includes('Revenue'));
+                    const value = box && box.querySelector('[data-testid=stMetricValue]');
+                    return value && value.innerText.trim() !== old; }""",
+        arg=before, timeout=30_000,
     )  # fmt: skip
     b.settle(page, charts["Sales"])
     assert b.exceptions(page) == []
@@ -165,6 +169,8 @@ def test_catalog_web_and_health_figures_equal_the_warehouse(
     assert int(b.metric(page, "Errors").replace(",", "")) == errors
     daily = b.figures(page, "Daily figures")
     assert sum(int(row["Requests"].replace(",", "")) for row in daily) == requests
+    (visits,) = warehouse.execute("SELECT count(*) FROM production.fct_web_sessions").fetchone()
+    assert int(b.metric(page, "Visits").replace(",", "")) == visits > 0  # Spark's, via the mart
 
     run_id, status = warehouse.execute(
         "SELECT run_id, max(status) FROM _armazem.runs GROUP BY run_id "

@@ -32,6 +32,7 @@ MARTS = {
     "rpt_sales_by_year_country", "rpt_sales_by_country_category", "rpt_avg_sales_by_year_country",
     "rpt_total_sales_per_country", "rpt_monthly_sales", "rpt_sales_by_category",
     "rpt_quarterly_sales_by_item",
+    "fct_web_sessions", "rpt_web_daily", "rpt_search_rising",  # on the Spark jobs' results
 }  # fmt: skip
 # Completed sales straight from the raw tables, with the year and country the reports group by.
 RAW_COMPLETED = """

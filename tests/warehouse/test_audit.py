@@ -6,9 +6,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from tests.softcart import CHECKS
+from tests.softcart import CHECKS, load_everything
 
-from armazem.ingest.pipeline import ingest
 from armazem.orchestrate import steps
 from armazem.orchestrate.runner import StepFailed
 from armazem.settings import Settings, load_settings
@@ -25,7 +24,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         update={"data_dir": tmp_path_factory.mktemp("audit"), "scale": 0.002}
     )
     softcart.create(settings)
-    ingest(settings)
+    load_everything(settings)
     steps.build(settings)
     return settings
 

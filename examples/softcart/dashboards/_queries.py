@@ -36,6 +36,7 @@ SALES_MARTS = ("fct_sales", "dim_date", "dim_country", "dim_category", "dim_prod
 CATALOG_MARTS = ("dim_product",)
 INVENTORY_MART = "fct_inventory_daily"
 WEB_MARTS = ("fct_web_requests",)
+VISITS_MART = "rpt_web_daily"  # from the Spark web-analytics job
 
 
 # --- filters ------------------------------------------------------------------------------------
@@ -376,3 +377,19 @@ def top_clients(reader: Reader, start: date, end: date, limit: int = 15) -> Rows
             GROUP BY ip ORDER BY requests DESC, ip LIMIT $limit""",
         params,
     )
+
+
+def visit_totals(reader: Reader, start: date, end: date) -> tuple[int, Any, Any] | None:
+    """Visits started in the period, pages per visit and bounce rate (weighted by visits); None
+    when the Spark job's mart is not published."""
+    if not table_columns(reader, reader.marts, VISITS_MART):
+        return None
+    where, params = _web_where(start, end)
+    row = reader.fetch(
+        f"""SELECT coalesce(sum(sessions), 0),
+                   sum(pages_per_session * sessions) / nullif(sum(sessions), 0),
+                   sum(bounce_rate * sessions) / nullif(sum(sessions), 0)
+            FROM {reader.marts}.{VISITS_MART} WHERE {where}""",
+        params,
+    ).first()
+    return None if row is None else (int(row[0]), row[1], row[2])

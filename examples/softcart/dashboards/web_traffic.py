@@ -1,4 +1,5 @@
-"""Web traffic: requests per day, status codes, top pages, top client IPs, bytes served."""
+"""Web traffic: requests, visits (from the Spark job's mart), requests per day, status codes,
+top pages, top client IPs, bytes served."""
 
 from __future__ import annotations
 
@@ -47,6 +48,15 @@ def render() -> None:
         delta_arrow="off",
         border=True,
     )
+    visits = ui.query(reader, queries.visit_totals, start, end)
+    if visits is not None:
+        count, pages_per_visit, bounce = visits
+        e, f, g, _ = st.columns(4)
+        e.metric("Visits", fmt.count(count), help="a client's requests with no 30-minute gap",
+                 border=True)  # fmt: skip
+        f.metric("Pages per visit", f"{pages_per_visit:.2f}" if count else "n/a", border=True)
+        g.metric("Bounce rate", f"{bounce:.1%}" if count else "n/a", help="visits of one page",
+                 border=True)  # fmt: skip
 
     daily = ui.query(reader, queries.requests_per_day, start, end)
     days = [key_date(k) for k in daily.column("date_key")]

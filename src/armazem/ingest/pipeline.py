@@ -62,11 +62,13 @@ def ingest(
     on_rows: RowsCallback | None = None,
     full_refresh: bool = False,
 ) -> list[LoadResult]:
-    """Load the chosen tables of the settings' project (all by default) under one load id."""
+    """Load the chosen tables of the settings' project under one load id: by default those of
+    every source but the ones loaded after the Spark step."""
     from armazem.project import load_project
-    from armazem.project.tables import source_tables
+    from armazem.project.tables import all_tables, source_tables
 
-    chosen = select(source_tables(load_project(settings)), names)
+    project = load_project(settings)
+    chosen = select(all_tables(project), names) if names else source_tables(project)
     warehouse = open_warehouse(settings)
     load_id = new_load_id()
     results = []

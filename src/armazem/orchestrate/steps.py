@@ -42,6 +42,16 @@ def load(
     return Outcome(sum(r.read for r in results), detail, results)
 
 
+def spark_jobs(settings: Settings) -> Outcome:
+    """The project's Spark jobs that read the lake (the others read the published marts)."""
+    from armazem.spark import jobs
+
+    names = [n for n, job in load_project(settings).jobs.items() if job.get("input")]
+    written = {f"{name}.{output}": rows for name in names
+               for output, rows in jobs.run(settings, name).items()}  # fmt: skip
+    return Outcome(sum(written.values()), f"{len(names)} jobs on {settings.spark_master}", written)
+
+
 def build(
     settings: Settings,
     on_event: Callable[[str, str], None] | None = None,
@@ -94,7 +104,8 @@ def run_all(
     on_node: Callable[[str, str], None] | None = None,
 ) -> None:
     """simulate (if the project has a simulator and its company does not exist yet) → ingest →
-    transform → audit → publish."""
+    spark and the ingest of its outputs (if a source is loaded `after: spark`) → transform →
+    audit → publish."""
     settings = runner.settings
     project = load_project(settings)
     project.sources  # noqa: B018 - a bad declaration fails before any work
@@ -107,6 +118,10 @@ def run_all(
     else:
         runner.skip("simulate", "sources exist; pass --resimulate to regenerate them")
     runner.step("ingest", lambda: load(settings, None, on_table, on_rows))
+    after_spark = [name for name, source in project.sources.items() if source.after == "spark"]
+    if after_spark:
+        runner.step("spark", lambda: spark_jobs(settings))
+        runner.step("ingest spark", lambda: load(settings, after_spark, on_table, on_rows))
     runner.step("transform", lambda: build(settings, on_node))
     runner.step("audit", lambda: audit_marts(settings))
     runner.step("publish", lambda: publish_marts(settings, runner.run_id))

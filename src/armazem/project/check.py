@@ -29,7 +29,7 @@ def problems(project: Project, settings: Settings, connect: bool = True) -> Iter
             where = f"{SOURCES_DIR}/{path.name}: {name}.{table_name}"
             compiled = compile_table(name, source, table_name, table, project.root)
             yield from (f"{where}: {p}" for p in _rule_problems(compiled))
-            if connect:
+            if connect and source.after is None:  # job outputs exist only once jobs ran
                 problem = _unreachable(compiled, settings)
                 if problem:
                     yield f"{where}: {problem}"

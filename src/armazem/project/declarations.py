@@ -180,6 +180,9 @@ class Source(_Strict):
 
     kind: Kind
     description: str = ""
+    # `spark`: the tables are the project's Spark jobs' outputs, loaded by `armazem run` after
+    # its spark step; a plain `armazem ingest` leaves them out (name them to load them).
+    after: Literal["spark"] | None = None
     connection: str | None = None
     format: FileFormat | None = None
     freshness: Freshness | None = None

@@ -15,13 +15,19 @@ from armazem.project.declarations import Source, Table
 from armazem.settings import Settings
 
 
-def source_tables(project: Project) -> list[SourceTable]:
-    """Every declared table of the project, source by source, in declaration order."""
+def source_tables(project: Project, after: str | None = None) -> list[SourceTable]:
+    """The project's tables loaded at one stage of a run, source by source, in declaration
+    order: those of ordinary sources (`after` None), or those loaded after the Spark step."""
     return [
         compile_table(name, source, table_name, table, project.root)
         for name, source in project.sources.items()
+        if source.after == after
         for table_name, table in source.tables.items()
     ]
+
+
+def all_tables(project: Project) -> list[SourceTable]:
+    return [*source_tables(project), *source_tables(project, "spark")]
 
 
 def compile_table(

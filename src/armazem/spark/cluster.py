@@ -7,6 +7,7 @@ Work folders, logs and PIDs live under `<data_dir>/spark-cluster/`. Jobs run on 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -93,16 +94,23 @@ def running(c: Cluster) -> bool:
     return any(_alive(int(p.read_text())) for p in c.pid_files())
 
 
-def stop(c: Cluster) -> int:
-    """Stop every process of the cluster; how many were running."""
-    stopped = 0
+def stop(c: Cluster, wait_seconds: float = 20) -> int:
+    """Stop every process of the cluster and wait for them to exit (killed if they will not);
+    how many were running."""
+    running_pids = []
     for pid_file in c.pid_files():
         pid = int(pid_file.read_text())
         if _alive(pid):
             os.killpg(pid, signal.SIGTERM)
-            stopped += 1
+            running_pids.append(pid)
         pid_file.unlink()
-    return stopped
+    deadline = time.monotonic() + wait_seconds
+    while any(_alive(p) for p in running_pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in running_pids:
+        if _alive(pid):
+            os.killpg(pid, signal.SIGKILL)
+    return len(running_pids)
 
 
 def kill_worker(c: Cluster, number: int) -> None:
@@ -133,6 +141,9 @@ def _spark_home() -> Path:
 
 
 def _alive(pid: int) -> bool:
+    with contextlib.suppress(ChildProcessError):  # reap it if it is our child and has exited
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
     try:
         os.kill(pid, 0)
     except OSError:

@@ -279,7 +279,16 @@ def _jdbc(spark: SparkSession, settings: Settings, query: str) -> DataFrame:
 
 
 def write(frame: DataFrame, target: Path) -> int:
-    """Replace `target` with the frame's rows as Parquet; the number of rows."""
+    """Replace `target` with the frame's rows as Parquet; the number of rows. Timestamps are
+    written as wall-clock (UTC) times without a zone, as the lake holds them, so a reader in any
+    time zone reads the same values."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import TimestampType
+
+    frame = frame.select(*[
+        F.col(f.name).cast("timestamp_ntz") if isinstance(f.dataType, TimestampType) else f.name
+        for f in frame.schema.fields
+    ])  # fmt: skip
     staging = target.with_name(f".{target.name}-{uuid.uuid4().hex[:8]}")
     frame.write.mode("overwrite").parquet(str(staging))
     rows = frame.sparkSession.read.parquet(str(staging)).count()

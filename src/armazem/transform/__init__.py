@@ -66,6 +66,7 @@ def build(
     rebuilt (they are the only record of past versions).
     """
     args = ["build", "--full-refresh"] if full_refresh else ["build"]
+    _require_job_outputs(settings)
     outcome, seconds = _invoke(settings, args, on_event)
     results = list(outcome.result.results)
     kinds = [str(r.node.resource_type) for r in results if str(r.status) != "skipped"]
@@ -168,6 +169,32 @@ def prepare(settings: Settings) -> Path:
         )
     dbt_sources.write(project)
     return folder
+
+
+def _require_job_outputs(settings: Settings) -> None:
+    """Models read the Spark jobs' outputs only once they are loaded: say how, before dbt fails
+    on a missing table."""
+    from armazem.project import load_project
+    from armazem.project.dbt_sources import raw_schema
+    from armazem.warehouse import open_warehouse
+
+    _connection(settings)  # a warehouse that does not exist yet is its own, clearer error
+    after = [name for name, s in load_project(settings).sources.items() if s.after == "spark"]
+    if not after:
+        return
+    present = {
+        schema
+        for (schema,) in open_warehouse(settings).query(
+            "SELECT DISTINCT table_schema FROM information_schema.tables"
+        )
+    }
+    missing = [name for name in after if raw_schema(name) not in present]
+    if missing:
+        raise ArmazemError(
+            f"the models on source {missing[0]!r} need the Spark jobs' outputs, not loaded yet",
+            f"run `armazem run`, or the jobs (`armazem spark JOB`) then `armazem ingest "
+            f"{missing[0]}`",
+        )
 
 
 def _connection(settings: Settings) -> tuple[str, dict[str, str]]:

@@ -1,0 +1,7 @@
+select
+    week,
+    searchterm,
+    searches,
+    previous,
+    growth
+from {{ source('spark', 'search_rising') }}
