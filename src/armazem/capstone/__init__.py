@@ -6,9 +6,23 @@ Each module exposes `run(settings) -> dict`, the figures `armazem capstone MODUL
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from armazem.errors import ArmazemError
 from armazem.settings import Settings
+
+
+def capstone_file(settings: Settings, name: str) -> Path:
+    """A file of the capstone's data (`name` relative to capstone_dir), which must exist."""
+    path = settings.capstone_path / name
+    if not path.is_file():
+        raise ArmazemError(
+            f"capstone file {path} not found",
+            "set capstone_dir in armazem.toml (or ARMAZEM_CAPSTONE_DIR) to the folder that holds "
+            f"{name}",
+        )
+    return path
 
 
 def _oltp(settings: Settings) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from armazem.capstone import capstone_file
 from armazem.dashboard.db import readers
 from armazem.dashboard.pages import helper
 from armazem.errors import ArmazemError
@@ -65,7 +66,7 @@ CONTRACT = Contract(
 
 def run(settings: Settings) -> dict[str, Any]:
     """Load the CSV (full refresh), then the three figures of the capstone's dashboard."""
-    path = capstone_file(settings)
+    path = ecommerce_file(settings)
     load_table(settings, open_warehouse(settings), source(path), new_load_id(), full_refresh=True)
     return figures(settings)
 
@@ -101,14 +102,9 @@ def number(total: Decimal) -> int | float:
     return int(total) if total == total.to_integral_value() else float(total)
 
 
-def capstone_file(settings: Settings) -> Path:
-    path = settings.capstone_path / CSV_NAME
-    if not path.is_file():
-        raise ArmazemError(
-            f"capstone file {path} not found",
-            "set capstone_dir in armazem.toml (or ARMAZEM_CAPSTONE_DIR) to the folder that holds "
-            f"{CSV_NAME}",
-        )
+def ecommerce_file(settings: Settings) -> Path:
+    """The capstone's ecommerce.csv, with the header this module reads."""
+    path = capstone_file(settings, CSV_NAME)
     with path.open(encoding="utf-8-sig") as handle:
         header = tuple(f.strip() for f in handle.readline().rstrip("\r\n").split(","))
     if header != COLUMNS:

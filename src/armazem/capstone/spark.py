@@ -18,6 +18,7 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
+from armazem.capstone import capstone_file
 from armazem.errors import ArmazemError
 from armazem.settings import Settings
 
@@ -36,7 +37,7 @@ def run(settings: Settings) -> dict[str, Any]:
 
     from armazem import spark as spark_module
 
-    terms, archive = (_file(settings, TERMS), _file(settings, MODEL))
+    terms, archive = capstone_file(settings, TERMS), capstone_file(settings, MODEL)
     spark = spark_module.session(settings, "armazem-capstone-spark")
     # The header's BOM is the file's encoding, not part of the first column's name.
     frame = spark.read.options(header=True, inferSchema=True, encoding="UTF-8").csv(str(terms))
@@ -57,17 +58,6 @@ def run(settings: Settings) -> dict[str, Any]:
         "top5": [[row["searchterm"], row["count"]] for row in top5],
         "predicted_2023": round(float(predicted), 6),
     }
-
-
-def _file(settings: Settings, name: str) -> Path:
-    path = settings.capstone_path / name
-    if not path.is_file():
-        raise ArmazemError(
-            f"capstone file {path} not found",
-            "set capstone_dir in armazem.toml (or ARMAZEM_CAPSTONE_DIR) to the folder that holds "
-            f"{FOLDER}/",
-        )
-    return path
 
 
 def _unpacked(settings: Settings, archive: Path) -> Path:

@@ -38,6 +38,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from armazem.capstone import capstone_file
 from armazem.capstone.oltp import START_MARIADB, Server, connect, parse_server
 from armazem.errors import ArmazemError
 from armazem.ingest import files, sql
@@ -114,17 +115,6 @@ def run(settings: Settings, *, database: str = DATABASE) -> dict[str, Any]:
 
 
 # --- capstone files -----------------------------------------------------------------------------
-
-
-def capstone_file(settings: Settings, name: str) -> Path:
-    path = settings.capstone_path / name
-    if not path.is_file():
-        raise ArmazemError(
-            f"capstone file {path} not found",
-            "set capstone_dir in armazem.toml (or ARMAZEM_CAPSTONE_DIR) to the folder that holds "
-            f"{name}",
-        )
-    return path
 
 
 def check_header(path: Path) -> None:

@@ -21,7 +21,9 @@ COMBINED_LOG = (
     r'(?P<protocol>[^"]*)" (?P<status>\d{3}) (?P<bytes>\d+|-) "(?P<referrer>[^"]*)" '
     r'"(?P<user_agent>[^"]*)"$'
 )
-ORIGIN = ("source_file", "row_number")  # the columns every file reader adds to each row
+# The columns every file reader adds to each row: the file and the row (or line) it came from.
+ORIGIN_TYPES = {"source_file": "VARCHAR", "row_number": "BIGINT"}
+ORIGIN = tuple(ORIGIN_TYPES)
 LOG_COLUMNS = ("ip", "time", "method", "path", "protocol", "status", "bytes", "referrer",
                "user_agent")  # fmt: skip
 

@@ -17,14 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from armazem.errors import ArmazemError
 from armazem.names import identifier
 from armazem.settings import interpolate
+from armazem.warehouse.plan import Mode
 
 Kind = Literal["sql", "mongodb", "files", "http_api"]
 FileFormat = Literal["csv", "jsonl", "parquet", "access_log"]
-Mode = Literal["full", "append", "merge"]
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
-# Columns the file readers add to every row: the file and the row (or line) it came from.
-ORIGIN_COLUMNS = {"source_file": "VARCHAR", "row_number": "BIGINT"}
 # Types a contract may name: DuckDB's, which the warehouse maps to PostgreSQL's where they differ.
 _TYPE = re.compile(
     r"^(BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|REAL|FLOAT|DOUBLE|VARCHAR|TEXT|DATE|TIME|"
@@ -205,7 +203,7 @@ class Source(_Strict):
             for name, table in self.tables.items():
                 if not table.path:
                     raise ValueError(f"table {name!r} needs a path (a glob such as data/*.csv)")
-                if table.mode != "full" and table.cursor not in ORIGIN_COLUMNS:
+                if table.mode != "full" and table.cursor != "source_file":
                     raise ValueError(
                         f"table {name!r}: files are read incrementally by file name: "
                         "use cursor: source_file"

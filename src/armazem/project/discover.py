@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from armazem.errors import ArmazemError
+from armazem.ingest import files
 from armazem.names import IDENTIFIER
 from armazem.settings import Settings, expand, redact_url
 
@@ -287,7 +288,7 @@ def _value_type(value: object) -> str:
 
 _FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
             ".parquet": "parquet", ".log": "access_log"}  # fmt: skip
-_ACCESS_LOG = {"source_file": "VARCHAR", "row_number": "BIGINT", "ip": "VARCHAR",
+_ACCESS_LOG = {**files.ORIGIN_TYPES, "ip": "VARCHAR",
                "time": "TIMESTAMP", "method": "VARCHAR", "path": "VARCHAR", "protocol": "VARCHAR",
                "status": "SMALLINT", "bytes": "BIGINT", "referrer": "VARCHAR",
                "user_agent": "VARCHAR"}  # fmt: skip
@@ -334,7 +335,7 @@ def _files(settings: Settings, where: str, wanted: list[str] | None) -> dict:
                     "jsonl": f"read_json('{sample}', format='newline_delimited')",
                     "parquet": f"read_parquet('{sample}')"}[fmt]  # fmt: skip
             described = con.execute(f"DESCRIBE SELECT * FROM {read}").fetchall()
-            columns = {"source_file": "VARCHAR", "row_number": "BIGINT"}
+            columns = dict(files.ORIGIN_TYPES)
             for column, kind, *_ in described:
                 clean = re.sub(r"\W+", "_", column).strip("_").lower() or "column"
                 if clean[0].isdigit():
