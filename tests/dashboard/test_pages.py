@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,8 @@ import duckdb
 import pytest
 from tests.dashboard import browser as b
 
-PAGES = {  # title -> (url path, charts drawn); the catalog draws one more once stock exists
+PAGES = {  # title -> (url path, charts drawn); the catalog draws one more once stock exists,
+    # the sales page one more once the forecast exists
     "Sales": ("", 4),  # the default page: at the root
     "Catalog": ("catalog", 2),
     "Web traffic": ("web_traffic", 5),
@@ -45,8 +46,13 @@ def charts(warehouse: duckdb.DuckDBPyConnection) -> dict[str, int]:
         "SELECT count(*) FROM information_schema.tables "
         "WHERE table_schema = 'production' AND table_name = 'fct_inventory_daily'"
     ).fetchone()
+    (forecast,) = warehouse.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = 'production' AND table_name = 'rpt_sales_forecast'"
+    ).fetchone()
     expected = {title: count for title, (_, count) in PAGES.items()}
     expected["Catalog"] += stock
+    expected["Sales"] += forecast  # the Spark ML forecast, once it is published
     return expected
 
 
@@ -303,3 +309,26 @@ def test_the_tables_page_shows_marts_and_raw_tables_with_personal_data_masked(
     emails = {e for (e,) in warehouse.execute("SELECT email FROM raw_shop.customers").fetchall()}
     shown = table.inner_text()
     assert not [e for e in emails if e and e in shown]  # hashed, never in clear
+
+
+def test_the_sales_forecast_is_drawn_with_the_marts_figures(
+    server: str, page: Any, warehouse: duckdb.DuckDBPyConnection, charts: dict[str, int]
+) -> None:
+    (category,) = warehouse.execute(
+        "SELECT min(category) FROM production.rpt_sales_forecast"
+    ).fetchone()
+    ahead = warehouse.execute(
+        "SELECT predicted, lower, upper FROM production.rpt_sales_forecast "
+        "WHERE category = ? AND is_forecast ORDER BY month", [category],
+    ).fetchall()  # fmt: skip
+    b.open_page(page, f"{server}/", charts["Sales"])
+    assert b.exceptions(page) == []
+    assert charts["Sales"] == PAGES["Sales"][1] + 1  # the forecast chart is drawn
+    shown = b.figures(page, "Forecast figures")
+    assert len(shown) == len(ahead) == 12
+    for row, (predicted, lower, upper) in zip(shown, ahead, strict=True):
+        cents = [
+            Decimal(v).quantize(Decimal("0.01"), ROUND_HALF_UP) for v in (lower, predicted, upper)
+        ]
+        assert [money(row[k]) for k in ("Low", "Forecast", "High")] == cents
+        assert cents == sorted(cents)

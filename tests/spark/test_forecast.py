@@ -10,7 +10,6 @@ import duckdb
 import numpy as np
 import pytest
 
-from armazem.errors import ArmazemError
 from armazem.project import load_project
 from armazem.settings import Settings
 from armazem.spark import forecast as monthly
@@ -36,11 +35,15 @@ def test_a_trend_and_a_season_are_forecast_exactly(spark: Any) -> None:
         assert r["actual"] is None and r["lower"] <= r["predicted"] <= r["upper"]
 
 
-def test_a_short_series_says_what_it_needs(spark: Any) -> None:
-    rows = [("a", month(k), float(k)) for k in range(12)]
+def test_a_series_too_short_is_listed_not_forecast(spark: Any) -> None:
+    rows = [("short", month(k), float(k)) for k in range(12)]
+    rows += [("long", month(k), 10.0 + k) for k in range(24)]
     history = spark.createDataFrame(rows, "series string, month date, value double")
-    with pytest.raises(ArmazemError, match="needs 19 or more"):
-        monthly.forecast(spark, history)
+    result = monthly.forecast(spark, history)
+    errors = {r["series"]: r for r in result["errors"].collect()}
+    assert errors["short"]["months"] == 12 and errors["short"]["rmse"] is None
+    assert errors["long"]["rmse"] == pytest.approx(0, abs=1e-6)
+    assert {r["series"] for r in result["forecast"].collect()} == {"long"}
 
 
 def design(months: list[date]) -> np.ndarray:

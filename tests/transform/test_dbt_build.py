@@ -34,6 +34,7 @@ MARTS = {
     "rpt_quarterly_sales_by_item",
     "fct_web_sessions", "rpt_web_daily", "rpt_search_rising",  # on the Spark jobs' results
 }  # fmt: skip
+LATE_MODELS = {"stg_forecast__sales", "rpt_sales_forecast"}
 # Completed sales straight from the raw tables, with the year and country the reports group by.
 RAW_COMPLETED = """
     select extract(year from o.ordered_at) as year, co.name as country,
@@ -54,7 +55,9 @@ def test_build_succeeds_and_reports_progress(built: Built) -> None:
     result = built.result
     assert result.failures == []
     assert result.success
-    model_files = {p.stem for p in (PROJECT_DIR / "models").rglob("*.sql")}
+    # The models on the forecast wait for it (it is trained on the build): armazem run builds
+    # them in a second, late build.
+    model_files = {p.stem for p in (PROJECT_DIR / "models").rglob("*.sql")} - LATE_MODELS
     assert result.models == len(model_files)
     assert result.snapshots == 2
     assert result.tests >= 200

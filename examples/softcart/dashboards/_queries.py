@@ -37,6 +37,7 @@ CATALOG_MARTS = ("dim_product",)
 INVENTORY_MART = "fct_inventory_daily"
 WEB_MARTS = ("fct_web_requests",)
 VISITS_MART = "rpt_web_daily"  # from the Spark web-analytics job
+FORECAST_MART = "rpt_sales_forecast"  # from the Spark ML forecast
 
 
 # --- filters ------------------------------------------------------------------------------------
@@ -393,3 +394,20 @@ def visit_totals(reader: Reader, start: date, end: date) -> tuple[int, Any, Any]
         params,
     ).first()
     return None if row is None else (int(row[0]), row[1], row[2])
+
+
+def forecast_categories(reader: Reader) -> list[str]:
+    """The categories with a forecast; none when the forecast mart is not published."""
+    if not table_columns(reader, reader.marts, FORECAST_MART):
+        return []
+    rows = reader.fetch(f"SELECT DISTINCT category FROM {reader.marts}.{FORECAST_MART} ORDER BY 1")
+    return rows.column("category")
+
+
+def sales_forecast(reader: Reader, category: str) -> Rows:
+    """month, actual, predicted, lower, upper, is_forecast, holdout_mape of one category."""
+    return reader.fetch(
+        f"""SELECT month, actual, predicted, lower, upper, is_forecast, holdout_mape
+            FROM {reader.marts}.{FORECAST_MART} WHERE category = $category ORDER BY month""",
+        {"category": category},
+    )

@@ -44,6 +44,8 @@ def render() -> None:
         _item_quarters(reader, dataset, f)
     with right:
         _countries(reader, dataset, f)
+    if dataset == "production":
+        _forecast(reader)
 
 
 def _ready(reader: Reader, dataset: str) -> bool:
@@ -185,3 +187,33 @@ def _countries(reader: Reader, dataset: str, f: SalesFilter) -> None:
         "Country figures",
         [{"Country": c, "Sales": fmt.money(t), "Orders": fmt.count(o)} for c, t, o in rows.rows],
     )
+
+
+def _forecast(reader: Reader) -> None:
+    """The Spark ML forecast of one category (whole history; the page's filters do not apply)."""
+    categories = ui.query(reader, queries.forecast_categories)
+    if not categories:
+        return
+    st.subheader("Forecast")
+    category = st.selectbox("Forecast category", categories, key="forecast_category")
+    rows = ui.query(reader, queries.sales_forecast, category)
+    months = rows.column("month")
+    figure = charts.forecast(
+        months, rows.column("actual"), rows.column("predicted"), rows.column("lower"),
+        rows.column("upper"), f"{category}: monthly sales and the next 12 months",
+    )  # fmt: skip
+    ui.chart(figure, key="forecast")
+    mape = next((m for m in rows.column("holdout_mape") if m is not None), None)
+    if mape is not None:
+        st.caption(f"Error on the last 6 months held out: {mape:.1%} (mean absolute percentage).")
+    ui.figures(
+        "Forecast figures",
+        [
+            {"Month": fmt.month_label(m.year, m.month), "Forecast": fmt.money(p),
+             "Low": fmt.money(lo), "High": fmt.money(hi)}
+            for m, p, lo, hi, ahead in zip(months, rows.column("predicted"), rows.column("lower"),
+                                          rows.column("upper"), rows.column("is_forecast"),
+                                          strict=True)
+            if ahead
+        ],
+    )  # fmt: skip

@@ -93,3 +93,28 @@ def grouped_bars(
         xaxis_type="category",
         legend={"orientation": "h", "y": -0.2},
     )
+
+
+def forecast(
+    x: Sequence[Any],
+    actual: Sequence[Any],
+    predicted: Sequence[Any],
+    lower: Sequence[Any],
+    upper: Sequence[Any],
+    title: str,
+) -> go.Figure:
+    """Actual values, the model's line and its interval as a band (None where a series has no
+    value, e.g. the actual values of months ahead)."""
+    x = list(x)
+    figure = go.Figure(
+        [
+            go.Scatter(x=x, y=_numbers(upper), mode="lines", line={"width": 0},
+                       showlegend=False, hoverinfo="skip"),
+            go.Scatter(x=x, y=_numbers(lower), mode="lines", line={"width": 0}, fill="tonexty",
+                       name="95 % interval", fillcolor="rgba(99, 110, 250, 0.2)"),
+            go.Scatter(x=x, y=_numbers(predicted), mode="lines", name="forecast",
+                       line={"dash": "dash"}),
+            go.Scatter(x=x, y=_numbers(actual), mode="lines+markers", name="actual"),
+        ]
+    )  # fmt: skip
+    return _layout(figure, title, unified=True, legend={"orientation": "h", "y": -0.15})

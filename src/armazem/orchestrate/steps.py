@@ -42,23 +42,28 @@ def load(
     return Outcome(sum(r.read for r in results), detail, results)
 
 
-def spark_jobs(settings: Settings) -> Outcome:
-    """The project's Spark jobs that read the lake (the others read the published marts)."""
+def spark_jobs(settings: Settings, on_marts: bool = False) -> Outcome:
+    """The project's Spark jobs that read the lake, or (`on_marts`) those that query the built
+    marts."""
     from armazem.spark import jobs
 
-    names = [n for n, job in load_project(settings).jobs.items() if job.get("input")]
+    kind = "query" if on_marts else "input"
+    names = [n for n, job in load_project(settings).jobs.items() if job.get(kind)]
     written = {f"{name}.{output}": rows for name in names
                for output, rows in jobs.run(settings, name).items()}  # fmt: skip
-    return Outcome(sum(written.values()), f"{len(names)} jobs on {settings.spark_master}", written)
+    detail = f"{len(names)} job(s) on {settings.spark_master}"
+    return Outcome(sum(written.values()), detail, written)
 
 
 def build(
     settings: Settings,
     on_event: Callable[[str, str], None] | None = None,
     full_refresh: bool = False,
+    late: bool = False,
 ) -> Outcome:
-    """dbt build (models and their tests) in the staging schema; raises if any node failed."""
-    result = transform.build(settings, on_event, full_refresh)
+    """dbt build (models and their tests) in the staging schema; raises if any node failed.
+    `late`: only the models on the outputs of jobs on the built marts (see transform.build)."""
+    result = transform.build(settings, on_event, full_refresh, late)
     if not result.success:
         shown = "; ".join(result.failures[:3])
         raise StepFailed(
@@ -123,5 +128,10 @@ def run_all(
         runner.step("spark", lambda: spark_jobs(settings))
         runner.step("ingest spark", lambda: load(settings, after_spark, on_table, on_rows))
     runner.step("transform", lambda: build(settings, on_node))
+    after_build = [name for name, source in project.sources.items() if source.after == "build"]
+    if after_build:
+        runner.step("spark on marts", lambda: spark_jobs(settings, on_marts=True))
+        runner.step("ingest late", lambda: load(settings, after_build, on_table, on_rows))
+        runner.step("transform late", lambda: build(settings, on_node, late=True))
     runner.step("audit", lambda: audit_marts(settings))
     runner.step("publish", lambda: publish_marts(settings, runner.run_id))

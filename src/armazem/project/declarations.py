@@ -178,9 +178,10 @@ class Source(_Strict):
 
     kind: Kind
     description: str = ""
-    # `spark`: the tables are the project's Spark jobs' outputs, loaded by `armazem run` after
-    # its spark step; a plain `armazem ingest` leaves them out (name them to load them).
-    after: Literal["spark"] | None = None
+    # The tables are outputs of the project's Spark jobs, loaded by `armazem run` after its step
+    # `spark` (jobs on the lake) or `build` (jobs on the built marts, e.g. a forecast); a plain
+    # `armazem ingest` leaves them out (name them to load them).
+    after: Literal["spark", "build"] | None = None
     connection: str | None = None
     format: FileFormat | None = None
     freshness: Freshness | None = None

@@ -27,7 +27,8 @@ def source_tables(project: Project, after: str | None = None) -> list[SourceTabl
 
 
 def all_tables(project: Project) -> list[SourceTable]:
-    return [*source_tables(project), *source_tables(project, "spark")]
+    return [*source_tables(project), *source_tables(project, "spark"),
+            *source_tables(project, "build")]  # fmt: skip
 
 
 def compile_table(

@@ -8,7 +8,8 @@ settings name: DuckDB on the embedded profile (its rows handed to Spark), Postgr
 
 Outputs, in `data/spark/forecast/`:
 - `forecast`: series, month, actual (null ahead), predicted, lower, upper, is_forecast;
-- `errors`: series, holdout_months, mae, rmse, mape (on the held-out months).
+- `errors`: series, months, holdout_months, mae, rmse, mape (on the held-out months; null for
+  a series too short to forecast: a year and the held-out months are needed).
 The interval is the prediction plus or minus 1.96 times the held-out RMSE: an honest,
 out-of-sample width.
 """
@@ -18,11 +19,13 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from armazem.errors import ArmazemError
-
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
+FORECAST_SCHEMA = (
+    "series string, month date, actual double, predicted double, lower double, upper double, "
+    "is_forecast boolean"
+)
 HORIZON = 12  # months forecast
 HOLDOUT = 6  # months held out to measure the error
 Z = 1.96  # a 95 % interval if errors were normal
@@ -61,11 +64,8 @@ def forecast(
         one = rows.where(F.col("series") == name)
         months = sorted(r["month"] for r in one.select("month").collect())
         if len(months) < holdout + 13:  # a year of seasonality and a trend, plus the holdout
-            raise ArmazemError(
-                f"series {name!r} has {len(months)} months; the forecast needs "
-                f"{holdout + 13} or more",
-                "forecast a longer history, or fewer held-out months",
-            )
+            errors.append((name, len(months), holdout, None, None, None))  # too short: no forecast
+            continue
         start, cut = months[0], months[-holdout]
         data = features(one, start).cache()
         model = LinearRegression(featuresCol="features", labelCol="value", regParam=0.0,
@@ -79,7 +79,7 @@ def forecast(
                 "mape"
             ),
         ).first()
-        errors.append((name, holdout, error["mae"], error["rmse"], error["mape"]))
+        errors.append((name, len(months), holdout, error["mae"], error["rmse"], error["mape"]))
         full = model.fit(data)
         ahead = spark.createDataFrame(
             [(name, _add_months(months[-1], k), None) for k in range(1, horizon + 1)],
@@ -99,11 +99,9 @@ def forecast(
                 F.col("value").isNull().alias("is_forecast"),
             )
         )
-    if not out:
-        raise ArmazemError("the forecast query returned no rows", "publish the marts first")
-    result = out[0]
-    for frame in out[1:]:
+    result = spark.createDataFrame([], FORECAST_SCHEMA)
+    for frame in out:
         result = result.unionByName(frame)
-    schema = "series string, holdout_months int, mae double, rmse double, mape double"
+    schema = "series string, months int, holdout_months int, mae double, rmse double, mape double"
     return {"forecast": result.orderBy("series", "month"),
             "errors": spark.createDataFrame(errors, schema)}  # fmt: skip

@@ -55,7 +55,10 @@ class BuildResult:
 
 
 def build(
-    settings: Settings, on_event: EventCallback | None = None, full_refresh: bool = False
+    settings: Settings,
+    on_event: EventCallback | None = None,
+    full_refresh: bool = False,
+    late: bool = False,
 ) -> BuildResult:
     """Run `dbt build` on the settings' warehouse.
 
@@ -64,9 +67,14 @@ def build(
     says so and lists them. A build that cannot start (bad connection, no warehouse yet) raises
     ArmazemError. `full_refresh` rebuilds the incremental models from scratch; snapshots are never
     rebuilt (they are the only record of past versions).
+
+    Models on a source loaded `after: build` (outputs of jobs on the built marts, such as a
+    forecast) wait for it: they are built with the rest once its raw tables exist, and `late`
+    builds only them (and what follows them), after those tables have been loaded.
     """
     args = ["build", "--full-refresh"] if full_refresh else ["build"]
     _require_job_outputs(settings)
+    args += _late_selection(settings, late)
     outcome, seconds = _invoke(settings, args, on_event)
     results = list(outcome.result.results)
     kinds = [str(r.node.resource_type) for r in results if str(r.status) != "skipped"]
@@ -171,24 +179,40 @@ def prepare(settings: Settings) -> Path:
     return folder
 
 
-def _require_job_outputs(settings: Settings) -> None:
-    """Models read the Spark jobs' outputs only once they are loaded: say how, before dbt fails
-    on a missing table."""
+def _late_selection(settings: Settings, late: bool) -> list[str]:
+    from armazem.project import load_project
+
+    names = [n for n, s in load_project(settings).sources.items() if s.after == "build"]
+    if late:
+        return ["--select", *[f"source:{name}+" for name in names]] if names else []
+    loaded = loaded_sources(settings) if names else set()
+    waiting = [f"source:{name}+" for name in names if name not in loaded]
+    return ["--exclude", *waiting] if waiting else []
+
+
+def loaded_sources(settings: Settings) -> set[str]:
+    """The project's sources with raw tables in the warehouse."""
     from armazem.project import load_project
     from armazem.project.dbt_sources import raw_schema
     from armazem.warehouse import open_warehouse
 
-    _connection(settings)  # a warehouse that does not exist yet is its own, clearer error
-    after = [name for name, s in load_project(settings).sources.items() if s.after == "spark"]
-    if not after:
-        return
     present = {
         schema
         for (schema,) in open_warehouse(settings).query(
             "SELECT DISTINCT table_schema FROM information_schema.tables"
         )
     }
-    missing = [name for name in after if raw_schema(name) not in present]
+    return {name for name in load_project(settings).sources if raw_schema(name) in present}
+
+
+def _require_job_outputs(settings: Settings) -> None:
+    """Models read the Spark jobs' outputs only once they are loaded: say how, before dbt fails
+    on a missing table."""
+    from armazem.project import load_project
+
+    _connection(settings)  # a warehouse that does not exist yet is its own, clearer error
+    after = [name for name, s in load_project(settings).sources.items() if s.after == "spark"]
+    missing = [name for name in after if name not in loaded_sources(settings)]
     if missing:
         raise ArmazemError(
             f"the models on source {missing[0]!r} need the Spark jobs' outputs, not loaded yet",
