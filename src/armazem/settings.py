@@ -192,11 +192,12 @@ def redact_url(url: str) -> str:
     return url.replace(f":{parts.password}@", ":***@", 1)
 
 
-def find_config(explicit: Path | None = None) -> Path | None:
+def find_config(explicit: Path | str | None = None) -> Path | None:
     """The project's armazem.toml: the one given (a file or the project folder), else
     $ARMAZEM_PROJECT, else the nearest armazem.toml from the current directory upward (like git
     and dbt), else None."""
     if explicit is not None:
+        explicit = Path(explicit)
         path = explicit / CONFIG_FILE if explicit.is_dir() else explicit
         if not path.is_file():
             raise ArmazemError(
@@ -254,7 +255,7 @@ def expand(value: str, where: str) -> str:
 
 
 def load_settings(
-    config: Path | None = None, profile: str | None = None, **overrides: Any
+    config: Path | str | None = None, profile: str | None = None, **overrides: Any
 ) -> Settings:
     """Settings for one run: file, then environment, then command-line overrides."""
     path = find_config(config)

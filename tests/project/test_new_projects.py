@@ -83,6 +83,15 @@ def run_library(
     assert "library.loans  sql  merge cursor updated_at key loan_id" in listed
     assert "library.members  sql  full key member_id" in listed
     armazem(project, "sources", "check")
+    # Discovering again never overwrites what the user may have edited; it adds new tables only.
+    again = armazem(project, "sources", "discover", "library", "--connection", connection,
+                    "--write")  # fmt: skip
+    assert "nothing new" in again.stdout
+    execute(("CREATE TABLE authors (author_id INTEGER PRIMARY KEY, name VARCHAR(100))",))
+    added = armazem(project, "sources", "discover", "library", "--connection", connection,
+                    "--write")  # fmt: skip
+    assert "sources/library.yml: authors" in added.stdout
+    assert "library.authors  sql" in armazem(project, "sources", "list").stdout
     (project / "transform" / "models" / "fct_loans.sql").write_text(MODEL)
 
     summary = armazem(project, "run").stdout

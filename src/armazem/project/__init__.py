@@ -91,7 +91,6 @@ class Project:
     checks: tuple[Check, ...] = ()
     profile: str = "embedded"
     jobs: dict[str, dict[str, str]] = field(default_factory=dict)  # [jobs.<name>] input = ...
-    _sources: dict[str, Source] = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:
