@@ -148,10 +148,8 @@ def transform(
     from armazem.orchestrate.runner import Runner
 
     runner = Runner(_settings(ctx))
-    with _node_progress() as on_node:
-        runner.step("transform", lambda: steps.build(runner.settings, on_node, full_refresh))
-    runner.step("audit", lambda: steps.audit_marts(runner.settings))
-    runner.step("publish", lambda: steps.publish_marts(runner.settings, runner.run_id))
+    with _table_progress() as (on_table, on_rows), _node_progress() as on_node:
+        steps.transform_and_publish(runner, on_table, on_rows, on_node, full_refresh)
     _print_steps(runner)
 
 

@@ -303,6 +303,10 @@ def test_the_tables_page_shows_marts_and_raw_tables_with_personal_data_masked(
     caption.wait_for()
     assert f"{rows:,} rows; the first 100 shown" in caption.inner_text()
     table = page.locator('[data-testid="stTable"] table')
+    page.wait_for_function(  # the rerun after the choice has redrawn the table
+        "() => [...document.querySelectorAll('[data-testid=stTable] thead th')]"
+        ".some(h => h.innerText.trim() === 'segment')", timeout=30_000,
+    )  # fmt: skip
     head = [h.strip() for h in table.locator("thead th").all_inner_texts()]
     assert "email" in head and "segment" in head
     assert "first_name" not in head and "last_name" not in head  # dropped

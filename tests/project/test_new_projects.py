@@ -199,7 +199,7 @@ def test_the_softcart_example_is_a_project_init_copies(tmp_path: Path) -> None:
         assert (project / part).is_file(), part
     assert not (project / "data").exists()
     listed = armazem(project, "sources", "list").stdout.splitlines()
-    assert len(listed) == 14  # 11 raw tables, 3 of the Spark jobs' results
+    assert len(listed) == 16  # 11 raw tables, 5 of the Spark jobs' results
     assert "shop.order_lines  sql  append cursor order_line_id key order_line_id" in listed
     again = subprocess.run([sys.executable, "-m", "armazem", "init", str(project)],
                            capture_output=True, text=True, timeout=60)  # fmt: skip

@@ -70,4 +70,4 @@ def test_the_softcart_forecast_equals_least_squares(spark: Any, published: Setti
         train = len(points) - monthly.HOLDOUT
         beta, *_ = np.linalg.lstsq(x[:train], y[:train], rcond=None)
         rmse = float(np.sqrt(np.mean((x[train:] @ beta - y[train:]) ** 2)))
-        assert errors[name]["rmse"] == pytest.approx(rmse, rel=1e-6)
+        assert errors[name]["rmse"] == pytest.approx(rmse, abs=0.005)  # to the cent

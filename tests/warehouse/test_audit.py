@@ -6,10 +6,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from tests.softcart import CHECKS, load_everything
+from tests.softcart import CHECKS
 
 from armazem.orchestrate import steps
-from armazem.orchestrate.runner import StepFailed
+from armazem.orchestrate.runner import Runner, StepFailed
 from armazem.settings import Settings, load_settings
 from armazem.simulate import softcart
 from armazem.warehouse import open_warehouse
@@ -24,8 +24,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         update={"data_dir": tmp_path_factory.mktemp("audit"), "scale": 0.002}
     )
     softcart.create(settings)
-    load_everything(settings)
-    steps.build(settings)
+    steps.run_all(Runner(settings))  # every stage, the late build of the forecast included
     return settings
 
 

@@ -127,11 +127,25 @@ def run_all(
     if after_spark:
         runner.step("spark", lambda: spark_jobs(settings))
         runner.step("ingest spark", lambda: load(settings, after_spark, on_table, on_rows))
-    runner.step("transform", lambda: build(settings, on_node))
+    transform_and_publish(runner, on_table, on_rows, on_node)
+
+
+def transform_and_publish(
+    runner: Runner,
+    on_table: Callable[[SourceTable], None] | None = None,
+    on_rows: RowsCallback | None = None,
+    on_node: Callable[[str, str], None] | None = None,
+    full_refresh: bool = False,
+) -> None:
+    """transform → the jobs on the built marts, the ingest of their outputs and the late build
+    (if a source is loaded `after: build`) → audit → publish."""
+    settings = runner.settings
+    runner.step("transform", lambda: build(settings, on_node, full_refresh))
+    project = load_project(settings)
     after_build = [name for name, source in project.sources.items() if source.after == "build"]
     if after_build:
         runner.step("spark on marts", lambda: spark_jobs(settings, on_marts=True))
         runner.step("ingest late", lambda: load(settings, after_build, on_table, on_rows))
-        runner.step("transform late", lambda: build(settings, on_node, late=True))
+        runner.step("transform late", lambda: build(settings, on_node, full_refresh, late=True))
     runner.step("audit", lambda: audit_marts(settings))
     runner.step("publish", lambda: publish_marts(settings, runner.run_id))

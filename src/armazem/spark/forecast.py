@@ -29,6 +29,9 @@ FORECAST_SCHEMA = (
 HORIZON = 12  # months forecast
 HOLDOUT = 6  # months held out to measure the error
 Z = 1.96  # a 95 % interval if errors were normal
+# Figures are rounded to the cent. A rerun on the same data agrees to within a cent, not to the
+# bit: Spark ML's float sums depend on the order Spark adds them in.
+DIGITS = 2
 
 
 def _add_months(start: date, months: int) -> date:
@@ -79,7 +82,8 @@ def forecast(
                 "mape"
             ),
         ).first()
-        errors.append((name, len(months), holdout, error["mae"], error["rmse"], error["mape"]))
+        errors.append((name, len(months), holdout, round(error["mae"], DIGITS),
+                       round(error["rmse"], DIGITS), round(error["mape"], 6)))  # fmt: skip
         full = model.fit(data)
         ahead = spark.createDataFrame(
             [(name, _add_months(months[-1], k), None) for k in range(1, horizon + 1)],
@@ -93,9 +97,9 @@ def forecast(
                 "series",
                 "month",
                 F.col("value").alias("actual"),
-                F.col("prediction").alias("predicted"),
-                (F.col("prediction") - width).alias("lower"),
-                (F.col("prediction") + width).alias("upper"),
+                F.round("prediction", DIGITS).alias("predicted"),
+                F.round(F.col("prediction") - width, DIGITS).alias("lower"),
+                F.round(F.col("prediction") + width, DIGITS).alias("upper"),
                 F.col("value").isNull().alias("is_forecast"),
             )
         )
