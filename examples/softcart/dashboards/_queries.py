@@ -24,9 +24,10 @@ from decimal import Decimal
 from typing import Any
 
 from armazem.dashboard.db import Reader, Rows
-from armazem.dashboard.queries import DATASETS, date_key, key_date, table_columns
+from armazem.dashboard.queries import date_key, key_date, table_columns
 from armazem.errors import ArmazemError
 
+DATASETS = ("production", "capstone")  # as armazem.toml declares them
 CAPSTONE_TABLE = ("raw_capstone", "ecommerce")
 CAPSTONE_ITEM = "Mobile"  # the capstone asks for the quarterly sales of mobile phones
 DEFAULT_ITEM = {"capstone": CAPSTONE_ITEM}  # else the best seller

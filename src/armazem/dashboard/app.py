@@ -1,4 +1,4 @@
-"""The Streamlit app: `streamlit run app.py -- [--dataset production|capstone]`: the project's
+"""The Streamlit app: `streamlit run app.py -- [--dataset NAME]`: the project's
 pages, then the engine's (see `pages`).
 
 `armazem dashboard` starts it with the settings in ARMAZEM_PROJECT / ARMAZEM_PROFILE /

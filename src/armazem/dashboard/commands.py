@@ -25,19 +25,20 @@ def register(app: typer.Typer, settings_factory: SettingsFactory) -> None:
     def dashboard(
         ctx: typer.Context,
         dataset: Annotated[
-            str, typer.Option(help="production (the marts) or capstone (its e-commerce data)")
+            str, typer.Option(help="production (the marts), or one the project declares")
         ] = "production",
         port: Annotated[int, typer.Option(help="port to listen on")] = 8501,
         host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     ) -> None:
         """Start the dashboards (Streamlit) on the production warehouse."""
         from armazem.dashboard import launch
-        from armazem.dashboard.queries import DATASETS
+        from armazem.project import load_project
         from armazem.settings import find_config
 
-        if dataset not in DATASETS:
-            raise ArmazemError(f"unknown data set {dataset!r}", f"use {' or '.join(DATASETS)}")
         settings = settings_factory(ctx)
+        datasets = load_project(settings).section.datasets
+        if dataset not in datasets:
+            raise ArmazemError(f"unknown data set {dataset!r}", f"use {' or '.join(datasets)}")
         config = find_config(ctx.obj.get("config") if ctx.obj else None)
         _stderr(f"dashboards on http://{host}:{port} (data set {dataset}, profile "
                 f"{settings.profile}); Ctrl-C stops them")  # fmt: skip

@@ -1,13 +1,10 @@
 """The SQL of the engine's own pages (Data health, Tables) and what every page may use: which
-tables exist, date keys, personal data masked. A project's pages keep their SQL beside them
-(see examples/softcart/dashboards/_queries.py). Rules the statements keep:
+tables exist, date keys, personal data masked. A project's pages keep their SQL beside them, in
+a helper module of their dashboards folder. Rules the statements keep:
 
 - Aggregate in SQL and return small results: a page never pulls fact rows into Python.
 - Money stays DECIMAL end to end (Python `Decimal`); it is rounded only where it is displayed.
 - Portable SQL for DuckDB and PostgreSQL: `$name` parameters, `CAST(... AS ...)`, `FILTER`.
-
-A page is opened on a *data set*: `production` (the published marts) or `capstone` (the
-capstone's raw data, for the pages that know it).
 """
 
 from __future__ import annotations
@@ -19,7 +16,6 @@ from armazem.dashboard.db import Reader, Rows
 from armazem.errors import ArmazemError
 from armazem.names import quote
 
-DATASETS = ("production", "capstone")
 META_SCHEMA = "_armazem"
 PLATFORM_TABLES = ("runs", "loads", "quarantine", "watermarks")
 PREVIEW_ROWS = 100

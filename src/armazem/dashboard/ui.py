@@ -36,7 +36,7 @@ class Context:
 def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     """The app's own arguments, given after `--` on the `streamlit run` command line."""
     parser = argparse.ArgumentParser(prog="armazem dashboard app")
-    parser.add_argument("--dataset", choices=queries.DATASETS, default="production")
+    parser.add_argument("--dataset", default="production")  # checked by `armazem dashboard`
     known, _ = parser.parse_known_args(list(argv))
     return known
 

@@ -9,8 +9,9 @@ from armazem.ingest.pipeline import RowsCallback, ingest
 from armazem.ingest.sources import SourceTable
 from armazem.orchestrate.runner import Outcome, Runner, StepFailed
 from armazem.project import load_project
+from armazem.project.simulator import Progress
+from armazem.project.simulator import load as simulator
 from armazem.settings import Settings
-from armazem.simulate import Progress, simulator
 from armazem.warehouse import open_warehouse
 from armazem.warehouse.audit import audit
 from armazem.warehouse.publish import publish

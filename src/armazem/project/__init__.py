@@ -45,7 +45,10 @@ class ProjectSection(_Strict):
 
     name: str
     description: str = ""
-    simulator: str | None = None
+    simulator: str | None = None  # a module path, e.g. "armazem.simulate.softcart"
+    # The data sets the dashboard can be opened on (`armazem dashboard --dataset`); its pages
+    # say what each means. `production` is the published marts.
+    datasets: list[str] = Field(default_factory=lambda: ["production"])
     publish: list[str] = Field(default_factory=lambda: list(DEFAULT_PUBLISH))
     owner: str = "data"
     tags: list[str] = Field(default_factory=list)
@@ -58,6 +61,18 @@ class ProjectSection(_Strict):
     @classmethod
     def _name(cls, value: str) -> str:
         return identifier(value, "project name")
+
+    @field_validator("simulator")
+    @classmethod
+    def _simulator(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$", value):
+            raise ValueError(f"simulator {value!r} is not a module path such as package.module")
+        return value
+
+    @field_validator("datasets")
+    @classmethod
+    def _datasets(cls, value: list[str]) -> list[str]:
+        return [identifier(v, "data set") for v in value]
 
 
 class AuditSection(_Strict):

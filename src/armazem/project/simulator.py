@@ -1,0 +1,37 @@
+"""A project's simulator: the module its armazem.toml names (`[project] simulator`), imported by
+that name. The engine knows no simulator of its own; a simulator module has
+
+- `create(settings, progress) -> {what: rows}`: write the company's systems from scratch;
+- `advance(settings, days, progress) -> {what: count}`: move them forward by whole days;
+- `exists(settings) -> bool`: whether its systems have been written already.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from types import ModuleType
+
+from armazem.errors import ArmazemError
+
+Progress = Callable[[str, int], None]
+FUNCTIONS = ("create", "advance", "exists")
+
+
+def load(module: str | None) -> ModuleType:
+    """The simulator module a project names."""
+    if module is None:
+        raise ArmazemError(
+            "this project has no simulator: its sources are real systems",
+            'load them with `armazem ingest`, or set [project] simulator = "package.module"',
+        )
+    try:
+        found = importlib.import_module(module)
+    except ImportError as exc:
+        raise ArmazemError(f"cannot import the simulator {module!r}: {exc}",
+                           "correct [project] simulator in armazem.toml") from None  # fmt: skip
+    missing = [f for f in FUNCTIONS if not callable(getattr(found, f, None))]
+    if missing:
+        raise ArmazemError(f"the simulator {module!r} has no {missing[0]}()",
+                           f"a simulator module defines {', '.join(FUNCTIONS)}")  # fmt: skip
+    return found
