@@ -62,8 +62,11 @@ def _cached(
 
 def query(reader: Reader, function: Callable[..., Any], *args: Any) -> Any:
     """function(reader, *args), cached by the reader's location, the function and the args."""
-    name = f"{function.__module__}.{function.__qualname__}"
-    return _cached(reader, function, reader.key, name, args)
+    return _cached(reader, function, reader.key, _name(function), args)
+
+
+def _name(function: Callable[..., Any]) -> str:
+    return f"{function.__module__}.{function.__qualname__}"
 
 
 def show_problem(exc: ArmazemError) -> None:
@@ -77,8 +80,8 @@ def require(reader: Reader, schema: str, tables: tuple[str, ...], fix: str) -> b
     missing = query(reader, queries.missing_tables, schema, tables)
     if missing:
         # Not remembered: once `armazem run` has built them, the next view must see them.
-        name = f"{queries.missing_tables.__module__}.{queries.missing_tables.__qualname__}"
-        _cached.clear(reader, queries.missing_tables, reader.key, name, (schema, tables))
+        function = queries.missing_tables
+        _cached.clear(reader, function, reader.key, _name(function), (schema, tables))
         show_problem(ArmazemError(f"the warehouse has no {schema}.{missing[0]} yet", fix))
         return False
     return True

@@ -123,10 +123,9 @@ class Project:
     def dashboards_dir(self) -> Path:
         return self.root / DASHBOARDS_DIR
 
-    @cached_property
-    def sources(self) -> dict[str, Source]:
-        """Every `sources/*.yml`, by file name, parsed and validated."""
-        found: dict[str, Source] = {}
+    def source_files(self) -> dict[str, Path]:
+        """`sources/*.yml` (or `.yaml`) by source name, the name checked."""
+        found: dict[str, Path] = {}
         for path in sorted(self.sources_dir.glob("*.y*ml")):
             name = path.name.rsplit(".", 1)[0]
             if path.suffix not in {".yml", ".yaml"}:
@@ -140,8 +139,16 @@ class Project:
                     "identifier",
                     "rename the file, e.g. sources/shop.yml",
                 )
-            found[name] = load_source(path, self.root, self.profile)
+            found[name] = path
         return found
+
+    @cached_property
+    def sources(self) -> dict[str, Source]:
+        """Every source file, parsed and validated."""
+        return {
+            name: load_source(path, self.root, self.profile)
+            for name, path in self.source_files().items()
+        }
 
 
 def load_project(settings: Settings) -> Project:

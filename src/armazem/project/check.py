@@ -18,13 +18,12 @@ from armazem.settings import Settings
 
 
 def problems(project: Project, settings: Settings, connect: bool = True) -> Iterator[str]:
-    for path in sorted(project.sources_dir.glob("*.y*ml")):
+    for name, path in project.source_files().items():
         try:
             source = load_source(path, project.root, settings.profile)
         except ArmazemError as exc:
             yield str(exc)
             continue
-        name = path.name.rsplit(".", 1)[0]
         for table_name, table in source.tables.items():
             where = f"{SOURCES_DIR}/{path.name}: {name}.{table_name}"
             compiled = compile_table(name, source, table_name, table, project.root)

@@ -73,8 +73,7 @@ def build(
     builds only them (and what follows them), after those tables have been loaded.
     """
     args = ["build", "--full-refresh"] if full_refresh else ["build"]
-    _require_job_outputs(settings)
-    args += _late_selection(settings, late)
+    args += _selection(settings, late)
     outcome, seconds = _invoke(settings, args, on_event)
     results = list(outcome.result.results)
     kinds = [str(r.node.resource_type) for r in results if str(r.status) != "skipped"]
@@ -179,46 +178,34 @@ def prepare(settings: Settings) -> Path:
     return folder
 
 
-def _late_selection(settings: Settings, late: bool) -> list[str]:
-    from armazem.project import load_project
-
-    names = [n for n, s in load_project(settings).sources.items() if s.after == "build"]
-    if late:
-        return ["--select", *[f"source:{name}+" for name in names]] if names else []
-    loaded = loaded_sources(settings) if names else set()
-    waiting = [f"source:{name}+" for name in names if name not in loaded]
-    return ["--exclude", *waiting] if waiting else []
-
-
-def loaded_sources(settings: Settings) -> set[str]:
-    """The project's sources with raw tables in the warehouse."""
+def _selection(settings: Settings, late: bool) -> list[str]:
+    """dbt selection arguments for the sources loaded after a stage of the run: their models are
+    built once their raw tables exist (`late`: only the `after: build` ones). A source loaded
+    `after: spark` must be there: say how to load it, before dbt fails on a missing table."""
     from armazem.project import load_project
     from armazem.project.dbt_sources import raw_schema
     from armazem.warehouse import open_warehouse
 
-    present = {
-        schema
-        for (schema,) in open_warehouse(settings).query(
-            "SELECT DISTINCT table_schema FROM information_schema.tables"
-        )
+    sources = load_project(settings).sources
+    after = {
+        stage: [n for n, s in sources.items() if s.after == stage] for stage in ("spark", "build")
     }
-    return {name for name in load_project(settings).sources if raw_schema(name) in present}
-
-
-def _require_job_outputs(settings: Settings) -> None:
-    """Models read the Spark jobs' outputs only once they are loaded: say how, before dbt fails
-    on a missing table."""
-    from armazem.project import load_project
-
+    if late:
+        return ["--select", *[f"source:{n}+" for n in after["build"]]] if after["build"] else []
+    if not (after["spark"] or after["build"]):
+        return []
     _connection(settings)  # a warehouse that does not exist yet is its own, clearer error
-    after = [name for name, s in load_project(settings).sources.items() if s.after == "spark"]
-    missing = [name for name in after if name not in loaded_sources(settings)]
+    schemas = {s for (s,) in open_warehouse(settings).query(
+        "SELECT DISTINCT table_schema FROM information_schema.tables")}  # fmt: skip
+    missing = [n for n in after["spark"] if raw_schema(n) not in schemas]
     if missing:
         raise ArmazemError(
             f"the models on source {missing[0]!r} need the Spark jobs' outputs, not loaded yet",
             f"run `armazem run`, or the jobs (`armazem spark JOB`) then `armazem ingest "
             f"{missing[0]}`",
         )
+    waiting = [f"source:{n}+" for n in after["build"] if raw_schema(n) not in schemas]
+    return ["--exclude", *waiting] if waiting else []
 
 
 def _connection(settings: Settings) -> tuple[str, dict[str, str]]:
