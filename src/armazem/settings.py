@@ -21,7 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from armazem.errors import ArmazemError
 
 CONFIG_FILE = "armazem.toml"
-_PROJECT_TABLES = {"project", "audit", "jobs"}  # read by armazem.project, not settings
+_PROJECT_TABLES = {"project", "audit", "jobs", "schedule"}  # read by armazem.project, not settings
 ENV_PREFIX = "ARMAZEM_"
 _OLTP_SCHEMES = {"sqlite", "mysql", "mariadb", "postgresql"}
 _WAREHOUSE_SCHEMES = {"duckdb", "postgresql"}
@@ -301,6 +301,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _reject_unknown_environment() -> None:
     known = {f"{ENV_PREFIX}{field.upper()}" for field in Settings.model_fields} | {
         f"{ENV_PREFIX}PROJECT",
+        f"{ENV_PREFIX}PROJECTS",  # the projects of armazem's Airflow DAG file
         f"{ENV_PREFIX}FAILPOINT",  # see armazem.failpoints
     }
     unknown = sorted(

@@ -6,7 +6,10 @@ hands back the records it cannot parse, with the reason, for quarantine.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -26,17 +29,64 @@ ORIGIN_TYPES = {"source_file": "VARCHAR", "row_number": "BIGINT"}
 ORIGIN = tuple(ORIGIN_TYPES)
 LOG_COLUMNS = ("ip", "time", "method", "path", "protocol", "status", "bytes", "referrer",
                "user_agent")  # fmt: skip
+# In a file name pattern, the day the file holds (YYYY-MM-DD): daily exports and logs.
+DATE = "{date}"
 
 
-def matching(folder: Path, pattern: str, since: str | None = None) -> list[Path]:
+@dataclass(frozen=True)
+class DateRange:
+    """The days a data interval [since, until) touches: a file named for one of them is that
+    interval's."""
+
+    first: date
+    last: date
+
+    @classmethod
+    def of(cls, since: str, until: str) -> DateRange:
+        end = datetime.fromisoformat(until) - timedelta(microseconds=1)
+        return cls(datetime.fromisoformat(since).date(), end.date())
+
+    def holds(self, name: str, pattern: str) -> bool:
+        """Whether the file `name`, matching `pattern` with its `{date}`, is of these days."""
+        match = _date_in(pattern).match(name)
+        if match is None:
+            return False
+        try:
+            day = date.fromisoformat(match.group(1))
+        except ValueError:  # an impossible day, such as 2023-02-30: no interval's
+            return False
+        return self.first <= day <= self.last
+
+
+def _date_in(pattern: str) -> re.Pattern[str]:
+    before, _, after = pattern.partition(DATE)
+    return re.compile(f"{_glob(before)}(\\d{{4}}-\\d{{2}}-\\d{{2}}){_glob(after)}\\Z")
+
+
+def _glob(text: str) -> str:
+    return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text)
+
+
+def file_glob(pattern: str) -> str:
+    """The glob of a file name pattern: its `{date}` stands for any YYYY-MM-DD."""
+    return pattern.replace(DATE, "????-??-??")
+
+
+def matching(
+    folder: Path, pattern: str, since: str | None = None, dates: DateRange | None = None
+) -> list[Path]:
     """The files of a source in name order, from the file named `since` on (the newest file
-    read last time may have grown); a missing folder is a user error."""
+    read last time may have grown), or those of the days `dates`; a missing folder is a user
+    error."""
     if not folder.is_dir():
         raise ArmazemError(
             f"source folder {folder} does not exist",
             "check the table's path in sources/, or run `armazem simulate` if the project has one",
         )
-    return sorted(p for p in folder.glob(pattern) if since is None or p.name >= since)
+    return sorted(
+        p for p in folder.glob(file_glob(pattern))
+        if (since is None or p.name >= since) and (dates is None or dates.holds(p.name, pattern))
+    )  # fmt: skip
 
 
 def read_csv(

@@ -198,10 +198,17 @@ class ObjectStore:
             infos = self.filesystem.get_file_info(selector)
         return sorted((i for i in infos if i.type == pafs.FileType.File), key=lambda i: i.path)
 
-    def matching(self, relative: str, pattern: str, since: str | None = None) -> list[RemoteFile]:
+    def matching(
+        self,
+        relative: str,
+        pattern: str,
+        since: str | None = None,
+        dates: files.DateRange | None = None,
+    ) -> list[RemoteFile]:
         """Like `files.matching`: the objects directly under `relative` whose name matches the
-        glob `pattern`, in name order, from the name `since` on. Nothing at all under the folder
-        is a user error (on S3 an empty folder and a mistyped one look the same)."""
+        glob `pattern`, in name order, from the name `since` on or of the days `dates`. Nothing
+        at all under the folder is a user error (on S3 an empty folder and a mistyped one look
+        the same)."""
         found = self.list(relative)
         if not found:
             self.check_bucket()
@@ -209,7 +216,9 @@ class ObjectStore:
         return [
             RemoteFile(self.filesystem, i.path, i.size, self.endpoint_url)
             for i in found
-            if fnmatch.fnmatchcase(i.base_name, pattern) and (since is None or i.base_name >= since)
+            if fnmatch.fnmatchcase(i.base_name, files.file_glob(pattern))
+            and (since is None or i.base_name >= since)
+            and (dates is None or dates.holds(i.base_name, pattern))
         ]
 
     def read_bytes(self, relative: str) -> bytes:

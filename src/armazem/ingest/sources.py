@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from armazem.errors import ArmazemError
 from armazem.ingest.batches import Reader
@@ -18,9 +19,33 @@ from armazem.warehouse.plan import Mode
 
 
 @dataclass(frozen=True)
+class Interval:
+    """A data interval [start, end) in UTC: what a scheduled or backfilled orchestrator run
+    loads (Airflow's data_interval_start and data_interval_end)."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if not self.start < self.end:
+            raise ArmazemError(
+                f"empty data interval {self.start} to {self.end}",
+                "give an interval whose start is before its end",
+            )
+
+    @property
+    def bounds(self) -> tuple[str, str]:
+        """The interval as cursor values: naive UTC timestamps, as the warehouse stores them."""
+        return _naive_utc(self.start), _naive_utc(self.end)
+
+
+@dataclass(frozen=True)
 class SourceTable:
-    """One table to ingest. `read(settings, since)` streams its rows; `since` is None for a full
-    read, else the lower bound (the watermark less the lookback) of the `cursor` column.
+    """One table to ingest. `read(settings, since, until=None)` streams its rows: `since` is
+    None for a full read, else the lower bound (the watermark less the lookback) of the `cursor`
+    column, exclusive; with `until` too, the read is the data interval [since, until) instead
+    (both bounds timestamps), which a reader of a `dated` table honours: rows whose time cursor
+    falls in it, or the files whose name carries a date in it.
 
     Modes: `full` replaces the table; `append` adds rows whose key is new; `merge` upserts on
     the key. `lookback` (in cursor units: seconds for a timestamp, values for a number) re-reads
@@ -31,16 +56,23 @@ class SourceTable:
     source: str
     table: str
     contract: Contract
-    read: Callable[[Settings, str | None], Reader]
+    read: Callable[..., Reader]
     mode: Mode = "full"
     cursor: str | None = None
     lookback: int = 0
     soft_delete: str | None = None
     read_keys: Callable[[Settings], Reader] | None = None
+    dated: bool = False  # reads a data interval (see above); other tables read their watermark
 
     @property
     def name(self) -> str:
         return f"{self.source}.{self.table}"
+
+
+def _naive_utc(moment: datetime) -> str:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(sep=" ")
 
 
 def sql_literal(value: str, kind: str) -> str:

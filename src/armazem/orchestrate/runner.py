@@ -42,9 +42,9 @@ class StepFailed(ArmazemError):
 class Runner:
     """Runs named steps in order, times them and writes one `_armazem.runs` row per step."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, run_id: str | None = None) -> None:
         self.settings = settings
-        self.run_id = uuid.uuid4().hex[:12]
+        self.run_id = run_id or uuid.uuid4().hex[:12]
         self.results: list[StepResult] = []
 
     def step(self, name: str, action: Callable[[], Outcome]) -> Any:
@@ -53,18 +53,19 @@ class Runner:
         try:
             outcome = action()
         except BaseException as exc:
-            self._record(name, started_at, None, "failed", str(exc))
+            self.record(name, started_at, None, "failed", str(exc))
             raise
         seconds = round(time.perf_counter() - started, 2)
         result = StepResult(name, outcome.rows, seconds, detail=outcome.detail)
         self.results.append(result)
-        self._record(name, started_at, outcome.rows, "success", None)
+        self.record(name, started_at, outcome.rows, "success", None)
         return outcome.data
 
     def skip(self, name: str, why: str) -> None:
         self.results.append(StepResult(name, None, 0.0, status="skipped", detail=why))
 
-    def _record(self, step: str, started_at, rows: int | None, status: str, error: str | None):
+    def record(self, step: str, started_at, rows: int | None, status: str, error: str | None):
+        """One `_armazem.runs` row; a failure to write it only matters for a success."""
         try:
             open_warehouse(self.settings).record_run(
                 self.run_id,

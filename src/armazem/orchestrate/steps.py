@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from armazem import transform
 from armazem.ingest.pipeline import RowsCallback, ingest
-from armazem.ingest.sources import SourceTable
+from armazem.ingest.sources import Interval, SourceTable
 from armazem.orchestrate.runner import Outcome, Runner, StepFailed
 from armazem.project import load_project
 from armazem.project.simulator import Progress
@@ -36,8 +36,11 @@ def load(
     on_start: Callable[[SourceTable], None] | None = None,
     on_rows: RowsCallback | None = None,
     full_refresh: bool = False,
+    interval: Interval | None = None,
 ) -> Outcome:
-    results = ingest(settings, names, on_start, on_rows, full_refresh)
+    """Ingest the named sources or tables (all but the late ones by default): from their
+    watermarks, or the data `interval` of the dated ones (see armazem.ingest.pipeline)."""
+    results = ingest(settings, names, on_start, on_rows, full_refresh, interval)
     quarantined = sum(r.quarantined for r in results)
     detail = f"{len(results)} tables, {quarantined:,} rows quarantined"
     return Outcome(sum(r.read for r in results), detail, results)
@@ -61,10 +64,12 @@ def build(
     on_event: Callable[[str, str], None] | None = None,
     full_refresh: bool = False,
     late: bool = False,
+    interval: Interval | None = None,
 ) -> Outcome:
     """dbt build (models and their tests) in the staging schema; raises if any node failed.
-    `late`: only the models on the outputs of jobs on the built marts (see transform.build)."""
-    result = transform.build(settings, on_event, full_refresh, late)
+    `late`: only the models on the outputs of jobs on the built marts (see transform.build);
+    `interval`: the run's data interval, given to the models as dbt variables."""
+    result = transform.build(settings, on_event, full_refresh, late, interval)
     if not result.success:
         shown = "; ".join(result.failures[:3])
         raise StepFailed(

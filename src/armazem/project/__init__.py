@@ -2,7 +2,8 @@
 
     <project>/
       armazem.toml        [project] name, simulator, what to publish; settings and profiles;
-                          [[audit]] reconciliation checks run before a publish
+                          [[audit]] reconciliation checks run before a publish; [schedule]
+                          of its Airflow DAG
       sources/<name>.yml  one file per source system (see `declarations`)
       transform/          the company's dbt project
       dashboards/         the company's Streamlit pages (optional)
@@ -17,6 +18,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -25,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from armazem.errors import ArmazemError
 from armazem.names import identifier
-from armazem.project.declarations import DeclarationError, Source, load_source
+from armazem.project.declarations import DeclarationError, Source, duration, load_source
 from armazem.settings import CONFIG_FILE, Settings, interpolate
 from armazem.warehouse.audit import Check, relationship_check
 
@@ -33,6 +35,7 @@ SOURCES_DIR = "sources"
 TRANSFORM_DIR = "transform"
 DASHBOARDS_DIR = "dashboards"
 DEFAULT_PUBLISH = ("dim_", "fct_", "rpt_")
+_CRON = re.compile(r"^(@(hourly|daily|weekly|monthly|yearly|annually)|\S+(\s+\S+){4})$")
 _RELATIONSHIP = re.compile(r"^\s*(\w+)\.(\w+)\s*->\s*(\w+)\.(\w+)\s*$")
 
 
@@ -97,6 +100,29 @@ class AuditSection(_Strict):
         return Check(self.name, self.offending)
 
 
+class ScheduleSection(_Strict):
+    """`[schedule]` in armazem.toml: when the project's Airflow DAG runs. Each run covers a data
+    interval between two ticks of `cron` (the day before a daily run) and loads that interval."""
+
+    cron: str = "@daily"
+    start_date: date = date(2024, 1, 1)
+    catchup: bool = False
+    retries: int = Field(2, ge=0, le=20)
+    retry_delay: int = 60  # seconds, or a duration such as 30s, 5m; doubles on each retry
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if not _CRON.match(value):
+            raise ValueError(f"{value!r} is not a cron expression such as '0 2 * * *' or @daily")
+        return value
+
+    @field_validator("retry_delay", mode="before")
+    @classmethod
+    def _retry_delay(cls, value: int | str) -> int:
+        return duration(value)
+
+
 @dataclass(frozen=True)
 class Project:
     """A project read for one settings profile."""
@@ -106,6 +132,7 @@ class Project:
     checks: tuple[Check, ...] = ()
     profile: str = "embedded"
     jobs: dict[str, dict[str, str]] = field(default_factory=dict)  # [jobs.<name>] input = ...
+    schedule: ScheduleSection = field(default_factory=ScheduleSection)
 
     @property
     def name(self) -> str:
@@ -171,11 +198,12 @@ def load_project(settings: Settings) -> Project:
         checks = tuple(
             AuditSection.model_validate(entry).check() for entry in document.get("audit", [])
         )
+        schedule = ScheduleSection.model_validate(document.get("schedule", {}))
     except ValidationError as exc:
         error = exc.errors()[0]
         key = ".".join(str(p) for p in error["loc"])
         raise ArmazemError(
-            f"{CONFIG_FILE}: bad [project] or [[audit]] entry {key!r}: "
+            f"{CONFIG_FILE}: bad [project], [schedule] or [[audit]] entry {key!r}: "
             f"{error['msg'].removeprefix('Value error, ')}",
             "correct it (see the README's project reference)",
         ) from None
@@ -185,4 +213,4 @@ def load_project(settings: Settings) -> Project:
     if not isinstance(jobs, dict) or not all(isinstance(v, dict) for v in jobs.values()):
         raise ArmazemError(f"{CONFIG_FILE}: [jobs] holds one table per job",
                            '[jobs.web_analytics] input = "weblogs.access_log"')  # fmt: skip
-    return Project(root, project, checks, settings.profile, jobs)
+    return Project(root, project, checks, settings.profile, jobs, schedule)

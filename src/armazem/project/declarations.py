@@ -165,6 +165,8 @@ class Table(_Strict):
             raise ValueError(f"soft_delete column {self.deletes.soft_delete!r} is not a column")
         if self.source_table is not None:
             identifier(self.source_table, "source_table")
+        if self.path is not None and "{date}" in self.path.rsplit("/", 1)[0]:
+            raise ValueError("{date} may stand only in the file name of a path, not a folder")
         if self.partitioned and (not self.key or "INT" not in self.columns[self.key[0]]):
             raise ValueError("partitioned reads need an integer first key column")
         for column in [*self.fields.values(), *([self.rest] if self.rest else [])]:

@@ -14,6 +14,8 @@ from armazem.project import Project
 from armazem.project.declarations import Source, Table
 from armazem.settings import Settings
 
+_TIME_TYPES = {"DATE", "TIMESTAMP", "TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE"}
+
 
 def source_tables(project: Project, after: str | None = None) -> list[SourceTable]:
     """The project's tables loaded at one stage of a run, source by source, in declaration
@@ -45,7 +47,17 @@ def compile_table(
     return SourceTable(
         source_name, name, contract, read, table.mode, table.cursor, table.lookback,
         table.deletes.soft_delete, read_keys if table.deletes.compare_keys else None,
+        dated=_dated(source, table),
     )  # fmt: skip
+
+
+def _dated(source: Source, table: Table) -> bool:
+    """Whether the table can read a data interval: a database or document table by its time
+    cursor, files by the `{date}` in their names. (An HTTP API has no upper bound to ask for.)"""
+    if source.kind == "files":
+        return table.path is not None and files.DATE in table.path
+    time_cursor = table.cursor is not None and table.columns[table.cursor] in _TIME_TYPES
+    return source.kind in {"sql", "mongodb"} and time_cursor
 
 
 def _batch_size(settings: Settings, table: Table) -> int:
@@ -70,12 +82,14 @@ def _sql_readers(source: Source, table: Table, name: str):
         value = _connection(settings, source)
         return sql.connectorx_url(value, settings.local_file(value))
 
-    def read(settings: Settings, since: str | None) -> Reader:
+    def read(settings: Settings, since: str | None, until: str | None = None) -> Reader:
         where = None
         address = url(settings)
         if since is not None and table.cursor is not None:
-            where = (f"{sql.quote(address, table.cursor)} > "
-                     f"{sql_literal(since, table.columns[table.cursor])}")  # fmt: skip
+            cursor, kind = sql.quote(address, table.cursor), table.columns[table.cursor]
+            where = f"{cursor} {'>=' if until else '>'} {sql_literal(since, kind)}"
+            if until is not None:
+                where += f" AND {cursor} < {sql_literal(until, kind)}"
         # Every column, not only the contract's: a column the source adds evolves the table.
         return sql.read_table(
             address, at_source, ["*"], key, _batch_size(settings, table), where,
@@ -94,13 +108,14 @@ def _file_reader(source: Source, table: Table, root: Path):
     fmt, pattern = source.format, table.path
     columns = [c for c in table.columns if c not in files.ORIGIN]
 
-    def read(settings: Settings, since: str | None) -> Reader:
+    def read(settings: Settings, since: str | None, until: str | None = None) -> Reader:
         where = pattern.replace("{data_dir}", str(settings.data_path))
+        dates = files.DateRange.of(since, until) if until is not None else None
         size = _batch_size(settings, table)
         if where.startswith("s3://"):
             folder, glob = where.rsplit("/", 1)
             remote = object_store.ObjectStore(folder, settings.s3_endpoint_url)
-            found = remote.matching("", glob, since)
+            found = remote.matching("", glob, None if dates else since, dates)
             if fmt == "csv":
                 return object_store.read_csv_s3(found, columns, table.header, table.delimiter,
                                                 table.encoding)  # fmt: skip
@@ -113,7 +128,7 @@ def _file_reader(source: Source, table: Table, root: Path):
                 "copy them to a local folder, or read them from the lake",
             )
         path = Path(where) if Path(where).is_absolute() else root / where
-        paths = files.matching(path.parent, path.name, since)
+        paths = files.matching(path.parent, path.name, None if dates else since, dates)
         if fmt == "csv":
             return files.read_csv(paths, columns, table.header, table.delimiter, table.encoding)
         if fmt == "jsonl":
@@ -133,13 +148,14 @@ def _fields(table: Table) -> dict[str, str]:
 
 
 def _mongodb_reader(source: Source, table: Table):
-    def read(settings: Settings, since: str | None) -> Reader:
+    def read(settings: Settings, since: str | None, until: str | None = None) -> Reader:
         url = _connection(settings, source)
         database = table.database or mongodb.database_of(url)
         assert table.collection is not None
         query = None
         if since is not None and table.cursor is not None:
-            query = {_field_of(table, table.cursor): {"$gt": since}}
+            bounds = {"$gte": since, "$lt": until} if until is not None else {"$gt": since}
+            query = {_field_of(table, table.cursor): bounds}
         return mongodb.read_collection(url, database, table.collection, _fields(table),
                                        table.rest, _batch_size(settings, table), query)  # fmt: skip
 

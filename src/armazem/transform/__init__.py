@@ -12,10 +12,15 @@ Models build in the `staging` schema; the large facts there are incremental, so 
 persist between builds. Snapshots (the history of customers and stock counts) build in
 `SNAPSHOT_SCHEMA`, which must persist too and is never published. `freshness` runs
 `dbt source freshness`, which `build` does not.
+
+An orchestrator's run of a data interval passes it to the models as the dbt variables
+`data_interval_start` and `data_interval_end` (naive UTC timestamps; unset on other runs), for
+models that build only the window a run loaded.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +31,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from armazem.errors import ArmazemError
+from armazem.ingest.sources import Interval
 from armazem.settings import Settings, redact_url
 
 PROFILES_DIR = Path(__file__).parent
@@ -59,6 +65,7 @@ def build(
     on_event: EventCallback | None = None,
     full_refresh: bool = False,
     late: bool = False,
+    interval: Interval | None = None,
 ) -> BuildResult:
     """Run `dbt build` on the settings' warehouse.
 
@@ -74,6 +81,9 @@ def build(
     """
     args = ["build", "--full-refresh"] if full_refresh else ["build"]
     args += _selection(settings, late)
+    if interval is not None:
+        start, end = interval.bounds
+        args += ["--vars", json.dumps({"data_interval_start": start, "data_interval_end": end})]
     outcome, seconds = _invoke(settings, args, on_event)
     results = list(outcome.result.results)
     kinds = [str(r.node.resource_type) for r in results if str(r.status) != "skipped"]
