@@ -337,6 +337,25 @@ def notebook(
     lab.start(settings, config, host, port)
 
 
+@app.command()
+def airflow(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="the API server's port on 127.0.0.1")] = 8080,
+    with_capstone: Annotated[
+        bool, typer.Option("--capstone", help="also the capstone's DAGs (process_web_log, sync)")
+    ] = False,
+) -> None:
+    """Start Airflow on 127.0.0.1 with the project's DAG (metadata and logs under the data
+    directory); Ctrl-C stops it."""
+    from armazem.capstone.weblog import DAG_FILE
+    from armazem.orchestrate.airflow.home import AirflowHome
+
+    home = AirflowHome(_settings(ctx), port, (DAG_FILE,) if with_capstone else ())
+    code = home.serve()
+    if code not in (0, -2, 130):
+        raise typer.Exit(code)
+
+
 from armazem.dashboard.commands import register as _register_dashboard  # noqa: E402
 from armazem.project.commands import register as _register_project  # noqa: E402
 

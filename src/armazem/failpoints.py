@@ -1,12 +1,16 @@
 """Named points where a test can make the process die (SIGKILL), to prove that a crash at that
 exact point loses and duplicates nothing. Set ARMAZEM_FAILPOINT=<name> (or <name>:<n> to die on
 the n-th time the point is reached); unset, a failpoint costs one dictionary lookup.
+
+`<name>[:<n>]@<file>` dies once across processes: only while `file` does not exist, which it
+creates first (an orchestrator's retry of the killed task then goes through).
 """
 
 from __future__ import annotations
 
 import os
 import signal
+from pathlib import Path
 
 VARIABLE = "ARMAZEM_FAILPOINT"
 _reached: dict[str, int] = {}
@@ -16,9 +20,16 @@ def reach(name: str) -> None:
     wanted = os.environ.get(VARIABLE)
     if not wanted:
         return
+    wanted, _, marker = wanted.partition("@")
     point, _, nth = wanted.partition(":")
     if point != name:
         return
     _reached[name] = _reached.get(name, 0) + 1
-    if _reached[name] >= int(nth or 1):
-        os.kill(os.getpid(), signal.SIGKILL)
+    if _reached[name] < int(nth or 1):
+        return
+    if marker:
+        try:
+            Path(marker).touch(exist_ok=False)
+        except FileExistsError:
+            return
+    os.kill(os.getpid(), signal.SIGKILL)

@@ -61,11 +61,18 @@ def _spark(settings: Settings) -> dict[str, Any]:
     return spark.run(settings)
 
 
+def _weblog(settings: Settings) -> dict[str, Any]:
+    from armazem.capstone import weblog
+
+    return weblog.run(settings)
+
+
 MODULES: dict[str, Callable[[Settings], dict[str, Any]]] = {
     "oltp": _oltp,
     "nosql": _nosql,
     "warehouse": _warehouse,
     "dashboard": _dashboard,
     "sync": _sync,
+    "weblog": _weblog,
     "spark": _spark,
 }

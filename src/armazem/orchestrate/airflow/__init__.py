@@ -66,7 +66,7 @@ def platform_dag(folder: Path) -> Any:
         "retry_exponential_backoff": 2.0,
         "max_retry_delay": timedelta(hours=1),
         "on_failure_callback": tasks.record_failure,
-        "on_retry_callback": tasks.record_failure,
+        "on_retry_callback": tasks.record_retry,
     }
     start = datetime.combine(schedule.start_date, datetime.min.time(), UTC)
     with DAG(

@@ -70,6 +70,10 @@ class AirflowHome:
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
             PROJECTS_VARIABLE: str(self.settings.base_dir),
+            # Tasks read the settings of this project, profile and data directory included.
+            "ARMAZEM_PROJECT": str(self.settings.base_dir),
+            "ARMAZEM_PROFILE": self.settings.profile,
+            "ARMAZEM_DATA_DIR": str(self.settings.data_path),
             "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
         })  # fmt: skip
         return env

@@ -8,7 +8,7 @@ A failed try is recorded by the callbacks (`retrying`, then `failed`), with the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from airflow.sdk import Asset, task
@@ -65,7 +65,8 @@ def data_interval(context: dict[str, Any]) -> Interval | None:
     asks for it); None: load from the watermarks, as `armazem run` does."""
     run = context["dag_run"]
     start, end = context.get("data_interval_start"), context.get("data_interval_end")
-    wanted = str(run.run_type) in _INTERVAL_RUNS or bool((run.conf or {}).get("data_interval"))
+    run_type = getattr(run.run_type, "value", run.run_type)  # an enum in the task SDK
+    wanted = run_type in _INTERVAL_RUNS or bool((run.conf or {}).get("data_interval"))
     if not wanted or start is None or end is None or start >= end:
         return None
     return Interval(start, end)
@@ -79,14 +80,23 @@ def _run(settings: Settings, context: dict[str, Any], action: Callable[[], Outco
 
 
 def record_failure(context: dict[str, Any]) -> None:
-    """A try that failed: `retrying` while retries are left, else `failed`."""
-    instance = context["ti"]
-    status = "failed" if str(instance.state) == "failed" else "retrying"
+    """The last try failed."""
+    _record_try(context, "failed")
+
+
+def record_retry(context: dict[str, Any]) -> None:
+    """A try failed and the task will be tried again."""
+    _record_try(context, "retrying")
+
+
+def _record_try(context: dict[str, Any], status: str) -> None:
     error = context.get("exception")
     try:
         settings = load_settings(context["params"]["project"])
-        _runner(settings, context).record(_step(context), instance.start_date or _now(), None,
-                                          status, str(error) if error else status)  # fmt: skip
+        started = context["ti"].start_date
+        started = started.astimezone(UTC).replace(tzinfo=None) if started else _now()
+        _runner(settings, context).record(_step(context), started, None, status,
+                                          str(error) if error else status)  # fmt: skip
     except Exception:  # a callback must not mask the task's own failure
         pass
 
