@@ -37,8 +37,8 @@ clinic = "sqlite:///{data_dir}/sources/clinic.sqlite"
 
 [[audit]]
 name = "every raw visit is in fct_visits"
-offending = """SELECT count(*) FROM raw_clinic.visits
-HAVING count(*) <> (SELECT count(*) FROM staging.fct_visits)"""
+offending = '''SELECT count(*) FROM raw_clinic.visits
+HAVING count(*) <> (SELECT count(*) FROM staging.fct_visits)'''
 """
 CLINIC = """\
 kind: sql
