@@ -117,6 +117,26 @@ def test_a_repeated_run_changes_nothing(first_run: tuple[Path, str]) -> None:
 
 
 @pytest.mark.slow
+def test_the_airflow_dag_publishes_what_armazem_run_publishes(
+    first_run: tuple[Path, str], tmp_path: Path
+) -> None:
+    """The project's generated DAG, run by Airflow's dag.test (a manual run: from the
+    watermarks, as `armazem run`), builds the very same warehouse from the same company."""
+    from armazem.orchestrate.airflow.home import AirflowHome
+    from armazem.settings import load_settings
+
+    data, _ = first_run
+    armazem(tmp_path, "simulate", "--seed", "11", "--scale", "0.01")
+    settings = load_settings(REPO / "examples/softcart").model_copy(update={"data_dir": tmp_path})
+    assert AirflowHome(settings).run_dag("armazem_softcart") == "success"
+    same_tables(business_tables(tmp_path), business_tables(data))
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
+    steps = dict(con.execute("SELECT step, status FROM _armazem.runs").fetchall())
+    con.close()
+    assert steps["publish"] == "success" and steps["ingest_shop.order_lines"] == "success"
+
+
+@pytest.mark.slow
 def test_a_bad_source_row_is_never_published(tmp_path: Path) -> None:
     """Write-audit-publish: an order line for a product that does not exist passes the raw
     contract, but the run refuses to publish, names the failed check, and production stays."""

@@ -347,10 +347,11 @@ def airflow(
 ) -> None:
     """Start Airflow on 127.0.0.1 with the project's DAG (metadata and logs under the data
     directory); Ctrl-C stops it."""
-    from armazem.capstone.weblog import DAG_FILE
+    from armazem.capstone.weblog import DAG_FILE, DAG_IDS
     from armazem.orchestrate.airflow.home import AirflowHome
 
-    home = AirflowHome(_settings(ctx), port, (DAG_FILE,) if with_capstone else ())
+    extra = ((DAG_FILE,), DAG_IDS) if with_capstone else ((), ())
+    home = AirflowHome(_settings(ctx), port, *extra)
     code = home.serve()
     if code not in (0, -2, 130):
         raise typer.Exit(code)

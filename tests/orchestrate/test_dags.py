@@ -13,7 +13,7 @@ import pytest
 from tests.orchestrate.clinic import make_clinic
 
 from armazem.capstone.weblog import DAG_FILE as CAPSTONE_DAGS
-from armazem.orchestrate.airflow import PROJECTS_VARIABLE, platform_dag
+from armazem.orchestrate.airflow import PROJECTS_VARIABLE, SERVER_SLOTS, platform_dag
 from armazem.orchestrate.airflow.home import DAG_FILE
 from armazem.project import load_project
 from armazem.settings import load_settings
@@ -71,9 +71,10 @@ def test_softcart_dag_follows_its_declarations(bag) -> None:
     assert downstream("audit") == {"publish"} and downstream("publish") == set()
 
     assert isinstance(dag.timetable, CronDataIntervalTimetable)
-    assert dag.max_active_runs == 1 and dag.max_active_tasks == 1  # DuckDB: one writer
+    assert dag.max_active_runs == 1
     assert set(project.section.tags) <= set(dag.tags) and "armazem" in dag.tags
     for task in dag.tasks:
+        assert (task.pool, task.pool_slots) == ("armazem_softcart", 1)  # DuckDB: one writer
         assert task.owner == project.section.owner == "softcart-data"
         assert task.retries == project.schedule.retries
         assert task.retry_exponential_backoff
@@ -95,9 +96,15 @@ def test_a_project_without_spark_jobs_goes_from_ingest_to_dbt(bag) -> None:
     assert dag.start_date.date().isoformat() == "2026-01-01" and not dag.catchup
 
 
-def test_a_server_warehouse_runs_tasks_side_by_side(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_server_warehouse_loads_side_by_side_and_builds_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("ARMAZEM_PROFILE", "services")
-    assert platform_dag(SOFTCART).max_active_tasks > 1
+    dag = platform_dag(SOFTCART)
+    slots = {t.task_id: t.pool_slots for t in dag.tasks}
+    assert {slots[t] for t in slots if t.startswith("ingest_")} == {1}
+    alone = {slots[t] for t in slots if not t.startswith("ingest_")}
+    assert alone == {SERVER_SLOTS} and SERVER_SLOTS > 1
 
 
 def test_a_bad_declaration_is_an_import_error_naming_its_line(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from armazem.settings import Settings
 
 DAG_FILE = Path(__file__).with_name("airflow_dags.py")
 DAG_ID = "process_web_log"
+DAG_IDS = (DAG_ID, "capstone_sync")  # the DAGs of DAG_FILE
 LOG = "softcart-airflow/accesslog.txt"
 
 

@@ -11,6 +11,12 @@ pipeline behaves the same whichever orchestrator runs it. dbt runs as one task p
 one per model: dbt's fixed cost is paid once per build, the build stays one transactional
 write-audit-publish unit, and dbt's own graph orders the ~300 models and tests.
 
+Writers take turns through an Airflow pool per project, `armazem_<project>` (`armazem airflow`
+creates it; elsewhere: `airflow pools set armazem_<project> SLOTS "..."`): a load takes one
+slot, every other step all of them. A DuckDB warehouse has one slot (one writer at a time); a
+PostgreSQL one several, so tables load side by side, but dbt, audit and publish never overlap
+anything, not even the tasks of another run (a backfill runs several at once).
+
 A scheduled or backfilled run loads its data interval (see armazem.ingest.pipeline) and hands it
 to dbt; a manual run (the REST API's trigger, `dag.test`) loads from the watermarks, as
 `armazem run` does, unless its conf says `{"data_interval": true}`.
@@ -23,16 +29,31 @@ from __future__ import annotations
 
 import itertools
 import os
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from armazem.errors import ArmazemError
 from armazem.project import Project, load_project
-from armazem.settings import load_settings
+from armazem.settings import Settings, load_settings
 
 PROJECTS_VARIABLE = "ARMAZEM_PROJECTS"  # project folders, separated by os.pathsep
 DAG_PREFIX = "armazem_"
+SERVER_SLOTS = 4  # tables a server warehouse loads at once
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The Airflow pool a project's tasks take turns through."""
+
+    name: str
+    slots: int
+
+
+def pool_of(settings: Settings, project: Project) -> Pool:
+    slots = 1 if settings.warehouse_kind == "duckdb" else SERVER_SLOTS
+    return Pool(f"{DAG_PREFIX}{project.name}", slots)
 
 
 def project_dags(folders: list[Path] | None = None) -> dict[str, Any]:
@@ -59,7 +80,9 @@ def platform_dag(folder: Path) -> Any:
     project = load_project(settings)
     schedule = project.schedule
     root = str(project.root)
+    pool = pool_of(settings, project)
     default_args = {
+        "pool": pool.name,
         "owner": project.section.owner,
         "retries": schedule.retries,
         "retry_delay": timedelta(seconds=schedule.retry_delay),
@@ -77,9 +100,7 @@ def platform_dag(folder: Path) -> Any:
         catchup=schedule.catchup,
         default_args=default_args,
         tags=["armazem", *project.section.tags],
-        max_active_runs=1,  # runs of one project share its watermarks and its dbt build
-        # DuckDB takes one writer at a time: a file warehouse runs one task at a time.
-        max_active_tasks=1 if settings.warehouse_kind == "duckdb" else 16,
+        max_active_runs=1,  # scheduled runs one after the other (see the pool for the rest)
         params={"project": root},
         doc_md=__doc__,
     ) as dag:
@@ -92,7 +113,7 @@ def platform_dag(folder: Path) -> Any:
             return loads
 
         def step(task_id: str, name: str, outlets: list[Any] | None = None) -> list[Any]:
-            return [tasks.step_task(root, task_id, name, outlets)]
+            return [tasks.step_task(root, task_id, name, outlets, pool.slots)]
 
         stages = [ingest(None)]
         if _sources(project, "spark"):

@@ -15,16 +15,18 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from armazem.errors import ArmazemError
-from armazem.orchestrate.airflow import PROJECTS_VARIABLE, check_installed
+from armazem.orchestrate.airflow import DAG_PREFIX, PROJECTS_VARIABLE, check_installed, pool_of
 from armazem.settings import Settings
 
 DAG_FILE = Path(__file__).with_name("armazem_dags.py")
 ADMIN = "admin"
+_LOCKED_TRIES = 5
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class AirflowHome:
     settings: Settings
     port: int = 8080
     extra_dags: tuple[Path, ...] = ()  # more DAG files for the dags folder (the capstone's)
+    extra_dag_ids: tuple[str, ...] = ()  # the DAGs they hold
 
     @property
     def path(self) -> Path:
@@ -51,15 +54,16 @@ class AirflowHome:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def environment(self) -> dict[str, str]:
-        """This process's environment plus what points Airflow at this home and project."""
+    def environment(self, paused: bool = False) -> dict[str, str]:
+        """This process's environment plus what points Airflow at this home and project;
+        `paused`: new DAGs are created paused."""
         bin_dir = str(Path(sys.executable).parent)  # standalone spawns `airflow` from PATH
         env = dict(os.environ)
         env.update({
             "AIRFLOW_HOME": str(self.path),
             "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": str(paused),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.passwords_file),
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.path / 'airflow.db'}",
@@ -67,6 +71,9 @@ class AirflowHome:
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__PORT": str(self.port),
             "AIRFLOW__API__BASE_URL": self.url,
+            # Airflow's log servers listen on every interface: at least not on the defaults
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(self.port + 1),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(self.port + 2),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
             PROJECTS_VARIABLE: str(self.settings.base_dir),
@@ -90,22 +97,31 @@ class AirflowHome:
         return json.loads(self.passwords_file.read_text())[ADMIN]
 
     def migrate(self) -> None:
-        """Create or upgrade the metadata database."""
-        self.airflow("db", "migrate")
+        """Create or upgrade the metadata database, with the project's pool."""
+        from armazem.project import load_project
 
-    def airflow(self, *args: str, timeout: float = 600) -> str:
-        """Run an `airflow` command against this home; its output, or a one-line error."""
-        result = subprocess.run(
-            [str(Path(sys.executable).parent / "airflow"), *args], env=self.environment(),
-            capture_output=True, text=True, timeout=timeout,
-        )  # fmt: skip
-        if result.returncode != 0:
-            last = (result.stderr.strip() or result.stdout.strip()).splitlines()[-1:]
-            raise ArmazemError(
-                f"`airflow {' '.join(args)}` failed: {last[0] if last else 'no output'}",
-                f"see its logs under {self.path / 'logs'}",
-            )
-        return result.stdout
+        self.airflow("db", "migrate")
+        pool = pool_of(self.settings, load_project(self.settings))
+        self.airflow("pools", "set", pool.name, str(pool.slots),
+                     f"armazem: the writers of project {pool.name}")  # fmt: skip
+
+    def airflow(self, *args: str, timeout: float = 600, idempotent: bool = True) -> str:
+        """Run an `airflow` command against this home; its output, or a one-line error. SQLite
+        metadata refuses a writer while another commits ("database is locked"): an idempotent
+        command is tried again."""
+        command = [str(Path(sys.executable).parent / "airflow"), *args]
+        for attempt in range(_LOCKED_TRIES if idempotent else 1):
+            result = subprocess.run(command, env=self.environment(), capture_output=True,
+                                    text=True, timeout=timeout)  # fmt: skip
+            if result.returncode == 0:
+                return result.stdout
+            if "database is locked" not in result.stderr or attempt == _LOCKED_TRIES - 1:
+                break
+            time.sleep(1 + attempt)
+        raise ArmazemError(
+            f"`airflow {' '.join(args)}` failed: {_last_error(result.stderr or result.stdout)}",
+            f"see its logs under {self.path / 'logs'}",
+        )
 
     def run_dag(
         self, dag_id: str, logical_date: datetime | None = None, conf: dict | None = None
@@ -147,18 +163,48 @@ class AirflowHome:
 
     def serve(self) -> int:
         """`airflow standalone` (API server, scheduler, DAG processor, triggerer) in the
-        foreground until Ctrl-C, then stopped with every process it started."""
+        foreground until Ctrl-C, then stopped with every process it started. The DAGs are
+        created paused and unpaused once the API server answers: a task started before it
+        would fail for want of it."""
         password = self.prepare()
+        self.migrate()
         print(f"Airflow for {self.settings.base_dir.name} at {self.url}  "
               f"login: {ADMIN} / {password}  (home {self.path})", flush=True)  # fmt: skip
         process = subprocess.Popen(
             [str(Path(sys.executable).parent / "airflow"), "standalone"],
-            env=self.environment(), start_new_session=True,
+            env=self.environment(paused=True), start_new_session=True,
         )  # fmt: skip
+        signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop, like Ctrl-C
         try:
+            unpaused = self._unpause_when_ready(process)
+            print(f"Airflow is ready; unpaused: {', '.join(unpaused)}", flush=True)
             return process.wait()
         except KeyboardInterrupt:
             return stop(process)
+
+    def _unpause_when_ready(self, process: subprocess.Popen, timeout: float = 600) -> list[str]:
+        """Wait for the API server and for the DAGs to be parsed, then unpause them all."""
+        import httpx
+
+        from armazem.project import load_project
+
+        expected = {f"{DAG_PREFIX}{load_project(self.settings).name}", *self.extra_dag_ids}
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                healthy = httpx.get(f"{self.url}/api/v2/monitor/health", timeout=5).is_success
+                listed = json.loads(self.airflow("dags", "list", "-o", "json")) if healthy else []
+            except (httpx.HTTPError, ArmazemError, ValueError):
+                listed = []
+            if expected <= {d["dag_id"] for d in listed}:
+                for dag_id in sorted(expected):
+                    self.airflow("dags", "unpause", dag_id)
+                return sorted(expected)
+            time.sleep(2)
+        raise ArmazemError(
+            f"Airflow did not come up at {self.url} with the project's DAGs",
+            f"see its output above and the DAG processor's logs under {self.path / 'logs'}",
+        )
 
 
 def stop(process: subprocess.Popen, grace: float = 30) -> int:
@@ -173,7 +219,11 @@ def stop(process: subprocess.Popen, grace: float = 30) -> int:
         return process.wait()
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _last_error(text: str) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    errors = [line for line in lines if "Error" in line or "error" in line]
+    errors = [line for line in lines if "Error:" in line or "error:" in line]
     return (errors or lines or ["no output"])[-1][:300]

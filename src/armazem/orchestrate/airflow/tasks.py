@@ -38,10 +38,13 @@ def ingest_task(root: str, project: str, source: str, table: str) -> Any:
     return ingest()
 
 
-def step_task(root: str, task_id: str, step: str, outlets: list[Any] | None = None) -> Any:
-    """One of the platform's other steps, by its name in `armazem run`."""
+def step_task(
+    root: str, task_id: str, step: str, outlets: list[Any] | None = None, slots: int = 1
+) -> Any:
+    """One of the platform's other steps, by its name in `armazem run`, alone on the warehouse:
+    it takes every slot of the project's pool."""
 
-    @task(task_id=task_id, outlets=outlets or [])
+    @task(task_id=task_id, outlets=outlets or [], pool_slots=slots)
     def run_step(**context: Any) -> str:
         from armazem.orchestrate import steps
 
