@@ -193,7 +193,7 @@ class AirflowHome:
         while time.monotonic() < deadline and process.poll() is None:
             try:
                 healthy = httpx.get(f"{self.url}/api/v2/monitor/health", timeout=5).is_success
-                listed = json.loads(self.airflow("dags", "list", "-o", "json")) if healthy else []
+                listed = _json_list(self.airflow("dags", "list", "-o", "json")) if healthy else []
             except (httpx.HTTPError, ArmazemError, ValueError):
                 listed = []
             if expected <= {d["dag_id"] for d in listed}:
@@ -217,6 +217,11 @@ def stop(process: subprocess.Popen, grace: float = 30) -> int:
         return process.wait()
     except ProcessLookupError:
         return process.wait()
+
+
+def _json_list(output: str) -> list[dict]:
+    """The JSON list an `airflow ... -o json` command prints after its warnings."""
+    return next((json.loads(line) for line in output.splitlines() if line.startswith("[")), [])
 
 
 def _interrupt(*_: object) -> None:
