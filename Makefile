@@ -40,8 +40,18 @@ $(VENV)/.installed-run: $(VENV)/bin/python pyproject.toml requirements.lock
 
 $(VENV)/.installed-test: $(VENV)/bin/python pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[test]"
-	@$(MAKE) --no-print-directory jdbc
+	@$(MAKE) --no-print-directory jdbc $(VENV)/node/.installed
 	touch $@ $(VENV)/.installed-run
+
+# configurable-http-proxy, the proxy of `armazem notebook --hub`, from npm at the versions locked
+# in node/package-lock.json, into .venv/node (armazem finds it there).
+$(VENV)/node/.installed: node/package.json node/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  mkdir -p $(VENV)/node && cp node/package.json node/package-lock.json $(VENV)/node/ && \
+	  npm ci --prefix $(VENV)/node --omit=dev --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+	  echo "npm is missing, so \`armazem notebook --hub\` has no proxy: apt-get install nodejs npm"; \
+	fi
 
 # The JDBC drivers Spark reads PostgreSQL and MariaDB with, from Debian's packages.
 JDBC_PACKAGES := libpostgresql-jdbc-java libmariadb-java

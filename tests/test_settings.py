@@ -70,6 +70,8 @@ def test_relative_paths_start_at_the_config_files_directory(tmp_path: Path) -> N
         ('warehouse_url = "postgresql:///nohost"\n', "names no host"),
         ("scale = -1\n", "'scale'"),
         ("scale = [\n", "not valid TOML"),
+        ('lake_url = "hdfs://namenode:8020"\n', "names no folder"),
+        ('lake_url = "gs://bucket/lake"\n', "must start with one of hdfs://, s3://"),
     ],
 )
 def test_bad_settings_name_the_problem_and_the_fix(tmp_path: Path, text: str, message: str) -> None:
@@ -78,6 +80,21 @@ def test_bad_settings_name_the_problem_and_the_fix(tmp_path: Path, text: str, me
     assert message in str(caught.value)
     assert "fix:" in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_a_hadoop_lake_and_master_pass_through_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(
+        tmp_path, 'lake_url = "hdfs://namenode:8020/armazem/lake"\nspark_master = "yarn"\n'
+    )
+    settings = load_settings(path)
+    assert settings.lake_url == "hdfs://namenode:8020/armazem/lake"
+    assert settings.spark_master == "yarn"
+    monkeypatch.setenv("ARMAZEM_LAKE_URL", "hdfs:///armazem/lake")  # the default namenode
+    assert load_settings(path).lake_url == "hdfs:///armazem/lake"
+    again = type(settings).model_validate(settings.model_dump())
+    assert (again.lake_url, again.spark_master) == (settings.lake_url, "yarn")
 
 
 def test_unknown_profile_and_environment_variable_are_rejected(

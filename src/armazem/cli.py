@@ -324,8 +324,10 @@ def notebook(
     ctx: typer.Context,
     port: Annotated[int, typer.Option(help="port to listen on")] = 8888,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    hub: Annotated[bool, typer.Option("--hub", help="JupyterHub for a team (armazem.hub)")] = False,
 ) -> None:
-    """Start JupyterLab in the project, with the warehouse and Spark ready (armazem.notebook)."""
+    """Start JupyterLab in the project, with the warehouse and Spark ready (armazem.notebook);
+    with --hub, a JupyterHub where each member of a team gets their own JupyterLab."""
     from armazem import notebook as lab
     from armazem.settings import find_config
 
@@ -333,6 +335,14 @@ def notebook(
     config = find_config(ctx.obj["config"])
     if config is None:
         raise ArmazemError("no armazem project here", "pass --project DIR or `armazem init DIR`")
+    if hub:
+        from armazem import hub as team_hub
+
+        keys = team_hub.passwords(team_hub.hub_dir(settings))
+        console.print(f"JupyterHub on http://{host}:{port} in {config.parent}; Ctrl-C stops it")
+        console.print(f"admin login: {team_hub.ADMIN} / {keys.admin}")
+        console.print(f"team login: any name / {keys.team}")
+        team_hub.start(settings, config.parent, host, port)
     console.print(f"JupyterLab on http://{host}:{port} in {config.parent}; Ctrl-C stops it")
     lab.start(settings, config, host, port)
 

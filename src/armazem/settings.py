@@ -45,7 +45,9 @@ class Settings(BaseSettings):
     mysql_url: str = "mysql://root@127.0.0.1:3306"
     postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
     mongodb_url: str | None = Field(None, description="catalog server; None: files/local server")
-    lake_url: str | None = Field(None, description="s3://bucket/prefix; None: <data_dir>/lake")
+    lake_url: str | None = Field(
+        None, description="s3://bucket/prefix or hdfs://namenode:port/path; None: <data_dir>/lake"
+    )
     s3_endpoint_url: str | None = Field(None, description="an S3-compatible endpoint, e.g. MinIO")
     batch_size: int = Field(100_000, ge=1_000, le=10_000_000)
     read_partitions: int = Field(2, ge=1, le=64, description="parallel reads of a large table")
@@ -104,7 +106,14 @@ class Settings(BaseSettings):
     @field_validator("lake_url")
     @classmethod
     def _lake_url(cls, value: str | None) -> str | None:
-        return None if value is None else _check_url(value, {"s3"})
+        """An S3 bucket and prefix, or an HDFS folder (`hdfs:///path` on the default namenode)."""
+        if value is None:
+            return None
+        if urlsplit(value).scheme == "hdfs" and not urlsplit(value).path.strip("/"):
+            raise ValueError(
+                f"URL {value!r} names no folder, e.g. hdfs://namenode:8020/armazem/lake"
+            )
+        return _check_url(value, {"s3", "hdfs"})
 
     @field_validator("s3_endpoint_url")
     @classmethod

@@ -31,7 +31,7 @@ from armazem.ingest.object_store import (
     read_documents_s3,
     s3_filesystem,
 )
-from armazem.ingest.remote_lake import S3Lake, publish_load
+from armazem.ingest.remote_lake import RemoteLake, publish_load
 from armazem.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -155,25 +155,25 @@ def test_an_ingest_is_published_manifest_last_with_matching_checksums(
         update={"lake_url": f"s3://{bucket}/lake", "s3_endpoint_url": endpoint}
     )
     written: list[str] = []  # every object key, in upload order
-    upload, put = S3Lake._upload, S3Lake._put
+    upload, put = RemoteLake._upload, RemoteLake._put
 
-    def recorded_upload(self: S3Lake, local: Path, relative: str, entry: dict) -> None:
+    def recorded_upload(self: RemoteLake, local: Path, relative: str, entry: dict) -> None:
         written.append(relative)
         upload(self, local, relative, entry)
 
-    def recorded_put(self: S3Lake, relative: str, data: bytes) -> None:
+    def recorded_put(self: RemoteLake, relative: str, data: bytes) -> None:
         written.append(relative)
         put(self, relative, data)
 
-    monkeypatch.setattr(S3Lake, "_upload", recorded_upload)
-    monkeypatch.setattr(S3Lake, "_put", recorded_put)
+    monkeypatch.setattr(RemoteLake, "_upload", recorded_upload)
+    monkeypatch.setattr(RemoteLake, "_put", recorded_put)
 
     load_dirs = sorted((settings.lake_path / "raw").glob("*/*/load_id=*"))
     assert len(load_dirs) == len(results) == 11
     for load_dir in load_dirs:
         publish_load(remote, load_dir)
 
-    lake = S3Lake.from_settings(remote)
+    lake = RemoteLake.from_settings(remote)
     fs = s3_filesystem(endpoint)
     for result in results:
         source, table = result.table.split(".")
@@ -204,7 +204,7 @@ def test_a_load_without_its_manifest_is_not_committed(
     tmp_path: Path, endpoint: str, bucket: str
 ) -> None:
     settings = _settings(tmp_path)
-    lake = S3Lake(f"s3://{bucket}/lake", endpoint)
+    lake = RemoteLake(f"s3://{bucket}/lake", endpoint)
     for load_id in ("L1", "L2"):
         lake.publish(_small_load(settings, load_id), f"raw/shop/orders/load_id={load_id}")
     assert lake.committed_loads("shop", "orders") == ["L1", "L2"]
@@ -223,25 +223,25 @@ def test_a_publish_that_dies_midway_leaves_the_load_uncommitted(
     settings = _settings(tmp_path, lake_url=f"s3://{bucket}/lake", s3_endpoint_url=endpoint)
     load_dir = _small_load(settings)
     publish_load(settings, load_dir)
-    lake = S3Lake.from_settings(settings)
+    lake = RemoteLake.from_settings(settings)
     assert lake.committed_loads("shop", "orders") == ["L1"]
 
-    upload = S3Lake._upload
+    upload = RemoteLake._upload
     calls: list[str] = []
 
-    def dies_on_second_file(self: S3Lake, local: Path, relative: str, entry: dict) -> None:
+    def dies_on_second_file(self: RemoteLake, local: Path, relative: str, entry: dict) -> None:
         calls.append(relative)
         if len(calls) == 2:
             raise ConnectionError("the network went away")
         upload(self, local, relative, entry)
 
-    monkeypatch.setattr(S3Lake, "_upload", dies_on_second_file)
+    monkeypatch.setattr(RemoteLake, "_upload", dies_on_second_file)
     with pytest.raises(ConnectionError):
         publish_load(settings, load_dir)  # a rerun of the same load id, retracted first
     assert lake.committed_loads("shop", "orders") == []
     assert lake.store.list("raw/shop/orders/load_id=L1")  # one new file, invisible
 
-    monkeypatch.setattr(S3Lake, "_upload", upload)
+    monkeypatch.setattr(RemoteLake, "_upload", upload)
     publish_load(settings, load_dir)
     assert lake.committed_loads("shop", "orders") == ["L1"]
     assert len(lake.store.list("raw/shop/orders/load_id=L1")) == 4  # 3 files and the manifest
@@ -251,7 +251,7 @@ def test_a_corrupt_or_uncommitted_local_load_is_not_published(
     tmp_path: Path, endpoint: str, bucket: str
 ) -> None:
     settings = _settings(tmp_path)
-    lake = S3Lake(f"s3://{bucket}/lake", endpoint)
+    lake = RemoteLake(f"s3://{bucket}/lake", endpoint)
     load_dir = _small_load(settings)
     with (load_dir / "part-0.parquet").open("ab") as handle:
         handle.write(b"rot")
@@ -269,7 +269,7 @@ def test_without_a_lake_url_nothing_is_published(tmp_path: Path) -> None:
     assert settings.lake_url is None
     publish_load(settings, _small_load(settings))  # no endpoint, no credentials needed
     with pytest.raises(ArmazemError, match="no remote lake"):
-        S3Lake.from_settings(settings)
+        RemoteLake.from_settings(settings)
 
 
 # --- failures the user can fix ---------------------------------------------------------------
@@ -279,14 +279,14 @@ def test_an_unreachable_endpoint_is_an_error_with_a_fix() -> None:
     closed = f"http://127.0.0.1:{_free_port()}"
     started = time.monotonic()
     with pytest.raises(ArmazemError, match="unreachable") as caught:
-        S3Lake("s3://lake/prefix", closed).committed_loads("shop", "orders")
+        RemoteLake("s3://lake/prefix", closed).committed_loads("shop", "orders")
     assert closed in caught.value.problem
     assert "s3_endpoint_url" in caught.value.fix
     assert time.monotonic() - started < 20
 
 
 def test_a_missing_bucket_is_an_error_with_a_fix(tmp_path: Path, endpoint: str) -> None:
-    lake = S3Lake("s3://no-such-bucket/lake", endpoint)
+    lake = RemoteLake("s3://no-such-bucket/lake", endpoint)
     with pytest.raises(ArmazemError, match="does not exist") as caught:
         lake.committed_loads("shop", "orders")
     assert "aws s3 mb s3://no-such-bucket" in caught.value.fix
@@ -302,11 +302,11 @@ def test_refused_or_missing_credentials_are_errors_with_a_fix(
     # moto checks signatures against its own IAM users once this count of actions is used up.
     with moto_server(tmp_path, INITIAL_NO_AUTH_ACTION_COUNT="0") as strict:
         with pytest.raises(ArmazemError, match="refused the credentials") as caught:
-            S3Lake("s3://lake/prefix", strict).committed_loads("shop", "orders")
+            RemoteLake("s3://lake/prefix", strict).committed_loads("shop", "orders")
         assert "AWS_ACCESS_KEY_ID" in caught.value.fix
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     with pytest.raises(ArmazemError, match="no S3 credentials") as caught:
-        S3Lake("s3://lake/prefix", strict)
+        RemoteLake("s3://lake/prefix", strict)
     assert "never put them in armazem.toml" in caught.value.fix
 
 

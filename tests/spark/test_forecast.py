@@ -3,6 +3,7 @@ SoftCart marts equal to ordinary least squares computed independently with numpy
 
 from __future__ import annotations
 
+import random
 from datetime import date
 from typing import Any
 
@@ -44,6 +45,29 @@ def test_a_series_too_short_is_listed_not_forecast(spark: Any) -> None:
     assert errors["short"]["months"] == 12 and errors["short"]["rmse"] is None
     assert errors["long"]["rmse"] == pytest.approx(0, abs=1e-6)
     assert {r["series"] for r in result["forecast"].collect()} == {"long"}
+
+
+def test_the_same_history_in_any_order_gives_a_bit_identical_forecast(spark: Any) -> None:
+    """Without one partition in month order, these orders gave as many different fits."""
+    rng = random.Random(5)
+    rows = [("a", month(k), round(rng.uniform(1e5, 9e5), 2)) for k in range(40)]
+    rows += [("b", month(k), round(rng.uniform(1e3, 9e3), 2)) for k in range(30)]
+    fits, forecasts = set(), set()
+    for trial in range(4):
+        shuffled = rows[:]
+        random.Random(trial).shuffle(shuffled)
+        history = spark.createDataFrame(
+            shuffled, "series string, month date, value double"
+        ).repartition(1 + trial % 3)
+        fitted = monthly.model().fit(monthly.features(monthly.series(history, "a"), month(0)))
+        fits.add((fitted.intercept, *fitted.coefficients.toArray().tolist()))
+        if trial >= 2:
+            continue  # the whole forecast is slower: two orders of it
+        result = monthly.forecast(spark, history)
+        forecasts.add(tuple(tuple(r) for k in ("forecast", "errors") for r in
+                            result[k].orderBy(*result[k].columns[:2]).collect()))  # fmt: skip
+    assert len(fits) == 1, "the fit depends on the order of the rows"
+    assert len(forecasts) == 1, "the forecast depends on the order of the rows"
 
 
 def design(months: list[date]) -> np.ndarray:

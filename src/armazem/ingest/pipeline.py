@@ -31,7 +31,7 @@ from armazem import failpoints
 from armazem.errors import ArmazemError
 from armazem.ingest.contracts import ContractError, Validator
 from armazem.ingest.lake import LakeLoad
-from armazem.ingest.remote_lake import publish_load
+from armazem.ingest.remote_lake import RemoteLake, publish_load
 from armazem.ingest.sources import Interval, SourceTable, select
 from armazem.settings import Settings
 from armazem.warehouse import Warehouse, open_warehouse
@@ -76,6 +76,8 @@ def ingest(
 
     project = load_project(settings)
     chosen = select(all_tables(project), names) if names else source_tables(project)
+    if settings.lake_url:  # a lake that cannot be published to fails before anything is read
+        RemoteLake.from_settings(settings)
     warehouse = open_warehouse(settings)
     load_id = new_load_id()
     results = []

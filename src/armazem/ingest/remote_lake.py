@@ -1,21 +1,22 @@
-"""The lake on an S3 endpoint: committed local loads published under `lake_url`.
+"""The lake on an S3 endpoint or on HDFS: committed local loads published under `lake_url`.
 
 The local lake (`ingest/lake.py`) stays the working copy: a load is written there and committed by
 a rename, and the warehouse loads from those local files. When `settings.lake_url`
-(`s3://bucket/prefix`) is set, each committed load is ALSO published to
-`<prefix>/raw/<source>/<table>/load_id=<id>/`.
+(`s3://bucket/prefix`, or `hdfs://namenode:port/path`, see `ingest/hdfs.py`) is set, each
+committed load is ALSO published to `<prefix>/raw/<source>/<table>/load_id=<id>/`.
 
-S3 has no rename, so the commit protocol is the order of the uploads:
+S3 has no rename, so the commit protocol is the order of the uploads (the same on HDFS):
 
 1. an earlier attempt of the same load id is retracted, its `_manifest.json` deleted FIRST;
 2. the data files listed in the local manifest are uploaded, each checked against the manifest's
    sha256 while it streams;
 3. `_manifest.json` (byte-for-byte the local one) is uploaded LAST.
 
-An S3 object appears whole or not at all, so a load on S3 counts as committed only when its
-manifest exists. READERS MUST CHECK THE MANIFEST: list loads with `S3Lake.committed_loads` (or
-look for `_manifest.json` yourself), ignore any `load_id=` folder without one (an upload in
-progress or one that died), and read only the files the manifest names, checking their sha256.
+An S3 object (an HDFS file once closed) appears whole or not at all, so a remote load counts as
+committed only when its manifest exists. READERS MUST CHECK THE MANIFEST: list loads with
+`RemoteLake.committed_loads` (or look for `_manifest.json` yourself), ignore any `load_id=`
+folder without one (an upload in progress or one that died), and read only the files the
+manifest names, checking their sha256.
 
 Where it runs: after `LakeLoad.commit` and before the warehouse transaction, so a failed publish
 stops the table's load before the watermark moves; the rerun gets a new load id, and the failed
@@ -34,6 +35,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 
 from armazem.errors import ArmazemError
+from armazem.ingest.hdfs import HdfsStore
 from armazem.ingest.lake import MANIFEST
 from armazem.ingest.object_store import ObjectStore
 from armazem.settings import Settings
@@ -42,18 +44,25 @@ CHUNK = 8 << 20  # bytes read from a local file per upload write
 _MANIFEST_KEY = re.compile(r"^load_id=(?P<id>[^/]+)/" + re.escape(MANIFEST) + "$")
 
 
-class S3Lake:
-    """The published lake under one `s3://bucket/prefix`."""
+class RemoteLake:
+    """The published lake under one `s3://bucket/prefix` or `hdfs://namenode:port/path`."""
 
     def __init__(
         self, url: str, endpoint_url: str | None = None, filesystem: pafs.FileSystem | None = None
     ) -> None:
-        self.store = ObjectStore(url, endpoint_url, filesystem)
+        self.store: ObjectStore = (
+            HdfsStore(url, filesystem)
+            if url.startswith("hdfs://")
+            else ObjectStore(url, endpoint_url, filesystem)
+        )
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> S3Lake:
+    def from_settings(cls, settings: Settings) -> RemoteLake:
         if not settings.lake_url:
-            raise ArmazemError("no remote lake is configured", "set lake_url to s3://BUCKET/PREFIX")
+            raise ArmazemError(
+                "no remote lake is configured",
+                "set lake_url to s3://BUCKET/PREFIX or hdfs://NAMENODE:8020/PATH",
+            )
         return cls(settings.lake_url, settings.s3_endpoint_url)
 
     @property
@@ -62,7 +71,7 @@ class S3Lake:
 
     def publish(self, local_load_dir: Path, relative_path: str) -> str:
         """Upload a committed local load to `<prefix>/<relative_path>/`, manifest last; returns
-        its s3:// URL. Refuses a local folder without a manifest (not committed) or whose files
+        its URL. Refuses a local folder without a manifest (not committed) or whose files
         do not match it."""
         manifest_file = local_load_dir / MANIFEST
         if not manifest_file.is_file():
@@ -81,7 +90,7 @@ class S3Lake:
         return f"{self.url}/{relative}"
 
     def committed_loads(self, source: str, table: str) -> list[str]:
-        """The load ids of a table that have a manifest on S3, in order."""
+        """The load ids of a table that have a manifest in the remote lake, in order."""
         folder = f"raw/{source}/{table}"
         base = self.store.key(folder) + "/"
         ids = []
@@ -156,7 +165,7 @@ def publish_load(settings: Settings, lake_dir: Path) -> None:
     if not settings.lake_url:
         return
     relative = lake_dir.resolve().relative_to(settings.lake_path.resolve()).as_posix()
-    S3Lake.from_settings(settings).publish(lake_dir, relative)
+    RemoteLake.from_settings(settings).publish(lake_dir, relative)
 
 
 def _load_folder(source: str, table: str, load_id: str) -> str:

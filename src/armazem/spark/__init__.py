@@ -5,8 +5,8 @@ DuckDB is the laptop's engine; Spark is what a company grows into, so every job 
 setting alone. The session binds to 127.0.0.1 unless the master is remote, has no web UI, and
 carries the JDBC drivers the machine has (PostgreSQL, MariaDB), so jobs can read a warehouse.
 
-Spark reads and writes through Hadoop's FileSystem API: `file://` paths here; `hdfs://` or
-`s3a://` on a cluster that has those connectors.
+Spark reads the lake through Hadoop's FileSystem API (`jobs.lake_url`): the local lake as
+`file://` here, an `hdfs://` lake_url as it is written on a Hadoop cluster.
 """
 
 from __future__ import annotations
@@ -44,28 +44,34 @@ def session(settings: Settings, app: str = "armazem") -> SparkSession:
     check_installed()
     from pyspark.sql import SparkSession
 
-    local = settings.spark_master.startswith("local")
-    if local:
+    if settings.spark_master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    builder = (
-        SparkSession.builder.appName(app)
-        .master(settings.spark_master)
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.memory", settings.spark_driver_memory)
-        .config("spark.sql.shuffle.partitions", str(settings.spark_shuffle_partitions))
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
-        .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG_CONFIG}")
-        .config("spark.executor.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG_CONFIG}")
-    )
-    if local or settings.spark_master.startswith("spark://127.0.0.1"):
-        builder = builder.config("spark.driver.host", "127.0.0.1").config(
-            "spark.driver.bindAddress", "127.0.0.1"
-        )
-    jars = [str(j) for j in JDBC_JARS if j.is_file()]
-    if jars:
-        builder = builder.config("spark.jars", ",".join(jars))
+    builder = SparkSession.builder.appName(app).master(settings.spark_master)
+    for key, value in options(settings).items():
+        builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def options(settings: Settings) -> dict[str, str]:
+    """The session's configuration for these settings. The master passes through unchanged
+    (`yarn` finds its cluster in HADOOP_CONF_DIR); the driver binds to 127.0.0.1 only when its
+    executors run on this machine."""
+    config = {
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.driver.memory": settings.spark_driver_memory,
+        "spark.sql.shuffle.partitions": str(settings.spark_shuffle_partitions),
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={LOG_CONFIG}",
+        "spark.executor.extraJavaOptions": f"-Dlog4j2.configurationFile={LOG_CONFIG}",
+    }
+    master = settings.spark_master
+    if master.startswith("local") or master.startswith("spark://127.0.0.1"):
+        config["spark.driver.host"] = config["spark.driver.bindAddress"] = "127.0.0.1"
+    jars = [str(j) for j in JDBC_JARS if j.is_file()]
+    if jars:
+        config["spark.jars"] = ",".join(jars)
+    return config

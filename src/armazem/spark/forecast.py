@@ -20,6 +20,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pyspark.ml.regression import LinearRegression
     from pyspark.sql import DataFrame, SparkSession
 
 FORECAST_SCHEMA = (
@@ -29,9 +30,7 @@ FORECAST_SCHEMA = (
 HORIZON = 12  # months forecast
 HOLDOUT = 6  # months held out to measure the error
 Z = 1.96  # a 95 % interval if errors were normal
-# Figures are rounded to the cent. A rerun on the same data agrees to within a cent, not to the
-# bit: Spark ML's float sums depend on the order Spark adds them in.
-DIGITS = 2
+DIGITS = 2  # figures are rounded to the cent
 
 
 def _add_months(start: date, months: int) -> date:
@@ -52,28 +51,43 @@ def features(frame: DataFrame, start: date) -> DataFrame:
     return VectorAssembler(inputCols=columns, outputCol="features").transform(with_t)
 
 
+def series(rows: DataFrame, name: str) -> DataFrame:
+    """One series' rows in one partition, in month order. Spark ML adds up floats in the order
+    of the rows within a partition and of the partitions as their tasks finish; the warehouse
+    hands rows over in any order (a parallel GROUP BY). One partition in month order makes a
+    rerun bit-identical, whatever order and partitioning the input came in."""
+    from pyspark.sql import functions as F
+
+    return rows.where(F.col("series") == name).coalesce(1).sortWithinPartitions("month")
+
+
+def model() -> LinearRegression:
+    """Ordinary least squares, solved exactly (normal equations), no regularisation."""
+    from pyspark.ml.regression import LinearRegression
+
+    return LinearRegression(featuresCol="features", labelCol="value", regParam=0.0,
+                            solver="normal")  # fmt: skip
+
+
 def forecast(
     spark: SparkSession, history: DataFrame, horizon: int = HORIZON, holdout: int = HOLDOUT
 ) -> dict[str, DataFrame]:
     """The forecast and the held-out errors of every series in `history` (series, month,
     value)."""
-    from pyspark.ml.regression import LinearRegression
     from pyspark.sql import functions as F
 
     rows = history.select("series", "month", F.col("value").cast("double").alias("value"))
-    series = [r["series"] for r in rows.select("series").distinct().orderBy("series").collect()]
+    names = [r["series"] for r in rows.select("series").distinct().orderBy("series").collect()]
     out, errors = [], []
-    for name in series:
-        one = rows.where(F.col("series") == name)
+    for name in names:
+        one = series(rows, name)
         months = sorted(r["month"] for r in one.select("month").collect())
         if len(months) < holdout + 13:  # a year of seasonality and a trend, plus the holdout
             errors.append((name, len(months), holdout, None, None, None))  # too short: no forecast
             continue
         start, cut = months[0], months[-holdout]
         data = features(one, start).cache()
-        model = LinearRegression(featuresCol="features", labelCol="value", regParam=0.0,
-                                 solver="normal")  # fmt: skip
-        held = model.fit(data.where(F.col("month") < F.lit(cut)))
+        held = model().fit(data.where(F.col("month") < F.lit(cut)))
         tested = held.transform(data.where(F.col("month") >= F.lit(cut)))
         error = tested.select(
             F.avg(F.abs(F.col("prediction") - F.col("value"))).alias("mae"),
@@ -84,7 +98,7 @@ def forecast(
         ).first()
         errors.append((name, len(months), holdout, round(error["mae"], DIGITS),
                        round(error["rmse"], DIGITS), round(error["mape"], 6)))  # fmt: skip
-        full = model.fit(data)
+        full = model().fit(data)
         ahead = spark.createDataFrame(
             [(name, _add_months(months[-1], k), None) for k in range(1, horizon + 1)],
             "series string, month date, value double",

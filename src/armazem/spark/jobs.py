@@ -226,19 +226,52 @@ def output_dir(settings: Settings, job: str) -> Path:
     return settings.data_path / "spark" / job
 
 
+def lake_url(settings: Settings) -> str:
+    """Where Spark reads the lake: an `hdfs://` lake_url as it is written (the cluster's Hadoop
+    reads it), else the local lake as a `file://` URL. An `s3://` lake is read from its local
+    working copy: pyspark ships no S3A connector (hadoop-aws)."""
+    if settings.lake_url and settings.lake_url.startswith("hdfs://"):
+        return settings.lake_url.rstrip("/")
+    return settings.lake_path.as_uri()
+
+
+def table_url(settings: Settings, table: str) -> str:
+    """The lake folder of `source.table`, whose `load_id=*` folders hold its loads."""
+    source, _, name = table.partition(".")
+    return f"{lake_url(settings)}/raw/{source}/{name}"
+
+
 def read_lake(
     spark: SparkSession, settings: Settings, table: str, key: list[str] | None = None
 ) -> DataFrame:
     """Every committed load of `source.table` in the lake, a row once per `key`."""
-    source, _, name = table.partition(".")
-    folder = settings.lake_path / "raw" / source / name
-    loads = sorted(folder.glob("load_id=*/part-*.parquet"))
+    folder = table_url(settings, table)
+    loads = committed_files(spark, folder)
     if not loads:
         raise ArmazemError(
             f"the lake holds no load of {table} ({folder})", "run `armazem ingest` first"
         )
-    frame = spark.read.parquet(*[str(p) for p in loads])
+    frame = spark.read.parquet(*loads)
     return frame.dropDuplicates(list(key)) if key else frame
+
+
+def committed_files(spark: SparkSession, folder: str) -> list[str]:
+    """The data files (`part-*.parquet`) of the loads under `folder` that have a manifest, listed
+    through Hadoop's FileSystem API, so the same code lists a local and an HDFS lake. A load
+    without a manifest is still being published (or died publishing) and is not read."""
+    from armazem.ingest.lake import MANIFEST
+
+    jvm = spark.sparkContext._jvm
+    hadoop_path = jvm.org.apache.hadoop.fs.Path  # type: ignore[union-attr]
+    filesystem = hadoop_path(folder).getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+
+    def listed(pattern: str) -> list[str]:
+        found = filesystem.globStatus(hadoop_path(f"{folder}/{pattern}"))
+        return sorted(str(status.getPath().toString()) for status in found or [])
+
+    committed = {path.rsplit("/", 1)[0] for path in listed(f"load_id=*/{MANIFEST}")}
+    return [path for path in listed("load_id=*/part-*.parquet")
+            if path.rsplit("/", 1)[0] in committed]  # fmt: skip
 
 
 def read_warehouse(spark: SparkSession, settings: Settings, query: str) -> DataFrame:
@@ -290,8 +323,9 @@ def write(frame: DataFrame, target: Path) -> int:
         for f in frame.schema.fields
     ])  # fmt: skip
     staging = target.with_name(f".{target.name}-{uuid.uuid4().hex[:8]}")
-    frame.write.mode("overwrite").parquet(str(staging))
-    rows = frame.sparkSession.read.parquet(str(staging)).count()
+    # A file:// URL, not a bare path: on a Hadoop cluster a bare path would mean HDFS.
+    frame.write.mode("overwrite").parquet(staging.as_uri())
+    rows = frame.sparkSession.read.parquet(staging.as_uri()).count()
     old = target.with_name(f".{target.name}-old-{int(time.time())}")
     if target.exists():
         target.rename(old)
