@@ -37,7 +37,7 @@ def query_batches(settings: Settings, sql: str) -> Iterator[pa.RecordBatchReader
         raise ArmazemError(f"warehouse {path} does not exist yet", "run `armazem run`")
     con = duckdb.connect(str(path), read_only=True, config=DUCKDB_CONFIG)
     try:
-        yield con.execute(sql).fetch_record_batch(BATCH_ROWS)
+        yield con.execute(sql).to_arrow_reader(BATCH_ROWS)
     finally:
         con.close()
 

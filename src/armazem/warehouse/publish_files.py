@@ -13,7 +13,8 @@ first and then only the files its manifests name never sees half a publication, 
 its version after the next publish switches the pointer: a publication is deleted only when it is
 older than `retention_days` and is neither the current one nor the one it replaced. A publish
 killed half-way leaves the pointer on the previous publication; its unfinished folder (no
-manifest) is deleted by the next publish. Publishes of one project must not run concurrently.
+manifest) is deleted by the next publish; a mart it finished is kept like any publication that
+is not current, for `retention_days`. Publishes of one project must not run concurrently.
 """
 
 from __future__ import annotations
@@ -101,7 +102,6 @@ def publish_files(
     marts: dict[str, Any] = {}
     for mart, spec in declared.marts.items():
         marts[mart] = _write_mart(settings, target, mart, spec, new_id, now)
-        failpoints.reach("publish-files-mart")
     pointer = {
         "publication": new_id,
         "published_at": now.isoformat(timespec="seconds"),
@@ -184,6 +184,7 @@ def _write_mart(
         else {"folder": column, "column": spec.partition_by, "granularity": spec.granularity},
         "files": files,
     }
+    failpoints.reach("publish-files-before-manifest")
     _put(target, f"{relative}/{MANIFEST}", json.dumps(manifest, indent=2).encode())
     return {"path": relative, "rows": rows, "files": [f["name"] for f in files]}
 
@@ -259,7 +260,9 @@ def _write_pointer(target: Destination, pointer: dict[str, Any]) -> None:
 def _publications(target: Destination) -> Iterator[tuple[str, str]]:
     """(pyarrow path, id) of every publication folder of every mart."""
     with target.errors(f"listing {target.url}"):
-        marts = target.filesystem.get_file_info(pafs.FileSelector(target.root))
+        marts = target.filesystem.get_file_info(
+            pafs.FileSelector(target.root, allow_not_found=True)
+        )
         for mart in marts:
             if mart.type != pafs.FileType.Directory:
                 continue
