@@ -256,9 +256,10 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
             r["run_id"], r["step"], r["started_at"][:19], str(r["rows"] or ""), r["status"]
         )
     out.print(runs)
-    where = Table("store", "where", "publication", "published", "rows", title="publications")
+    where = Table("store", "where", "publication", "published (UTC)", "rows", title="publications")
     for p in report["publications"]:
-        rows = f"{sum(p['rows'].values()):,} in {len(p['rows'])}"
+        unit = "collections" if p["store"] == "documents" else "tables"
+        rows = f"{sum(p['rows'].values()):,} in {len(p['rows'])} {unit}"
         where.add_row(p["store"], p["target"], p["publication"], p["published_at"][:19], rows)
     out.print(where)
 
