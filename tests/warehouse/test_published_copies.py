@@ -30,12 +30,12 @@ from tests.servers import moto_server
 from tests.softcart import CONFIG, PUBLISHED_PREFIXES, load_everything
 
 from armazem import transform
-from armazem.errors import START_POSTGRES
+from armazem.errors import START_POSTGRES, ArmazemError
 from armazem.ingest.lake import MANIFEST
 from armazem.project import load_project
 from armazem.project.check import problems
 from armazem.project.declarations import DeclarationError
-from armazem.project.published import load_published
+from armazem.project.published import Files, MartFiles, load_published
 from armazem.settings import Settings, load_settings
 from armazem.warehouse import open_warehouse
 from armazem.warehouse.postgres import PostgresWarehouse, pg_type
@@ -221,6 +221,17 @@ def test_old_publications_are_kept_for_the_declared_days(
     assert kept() == [ids[3], later]  # day 2 is neither current nor the one replaced: gone
     assert read_pointer(destination(settings))["publication"] == later
     assert not list((settings.lake_path / "published").glob(".*partial"))
+
+
+def test_a_partition_by_a_column_that_is_no_date_is_an_error_with_a_fix(
+    production: Settings, tmp_path: Path
+) -> None:
+    settings = _copy(production, tmp_path)
+    declared = Files(marts={"dim_product": MartFiles(partition_by="category")})
+    with pytest.raises(ArmazemError, match="month of 'category', a string column") as caught:
+        publish_files(settings, declared)
+    assert "date or timestamp column" in caught.value.fix
+    assert read_pointer(destination(settings)) is None  # nothing was published
 
 
 # --- documents ----------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from armazem.names import identifier
 from armazem.project.declarations import DeclarationError
@@ -49,19 +49,17 @@ class _Strict(BaseModel):
 
 
 class MartFiles(_Strict):
-    """One mart written as files: optionally partitioned by a column's values, or by the year,
-    month or day of a date or timestamp column (folders `<column>_<granularity>=2024-03`)."""
+    """One mart written as files: optionally partitioned by the year, month or day of a date or
+    timestamp column (folders `<column>_<granularity>=2024-03`; the column stays in the files,
+    so a reader that ignores the folders loses nothing)."""
 
     partition_by: str | None = None
-    granularity: Literal["year", "month", "day"] | None = None
+    granularity: Literal["year", "month", "day"] = "month"
 
-    @model_validator(mode="after")
-    def _consistent(self) -> MartFiles:
-        if self.partition_by is not None:
-            identifier(self.partition_by, "partition_by column")
-        elif self.granularity is not None:
-            raise ValueError("granularity needs partition_by (the date or timestamp column)")
-        return self
+    @field_validator("partition_by")
+    @classmethod
+    def _column(cls, value: str | None) -> str | None:
+        return None if value is None else identifier(value, "partition_by column")
 
 
 class Files(_Strict):

@@ -4,7 +4,7 @@ endpoint when it is set):
 
     published/current.json                                   the pointer: which publication
     published/<mart>/publication=<id>/_manifest.json         rows, schema, files of one mart
-    published/<mart>/publication=<id>/[<col>_month=2024-03/]part-0.parquet
+    published/<mart>/publication=<id>/[<column>_month=2024-03/]part-0.parquet
 
 The commit protocol works on S3, which has no rename: every mart's files are written first, then
 each mart's manifest, then `current.json` names the new publication (a local file is written
@@ -151,7 +151,8 @@ def _write_mart(
 
     sql = f"SELECT * FROM {quote(PRODUCTION_SCHEMA)}.{quote(mart)}"
     with query_batches(settings, sql) as batches:
-        schema, partitioning, column = _partitioning(batches.schema, spec)
+        schema = batches.schema  # what the files hold: the mart's columns
+        partitioning, column = _partitioning(schema, spec)
         with target.errors(f"writing {target.url}/{relative}"):
             ds.write_dataset(
                 _with_partition(batches, spec, column),
@@ -164,12 +165,9 @@ def _write_mart(
                 file_options=ds.ParquetFileFormat().make_write_options(compression="zstd"),
                 file_visitor=visit,
             )
-            data_schema = (
-                schema if column is None else schema.remove(schema.get_field_index(column))
-            )
             if not files:  # an empty mart still reads as a table with its columns
                 empty = f"{folder}/part-0.parquet"
-                pq.write_table(data_schema.empty_table(), empty, filesystem=target.filesystem)
+                pq.write_table(schema.empty_table(), empty, filesystem=target.filesystem)
                 files.append({"name": "part-0.parquet", "rows": 0, "size": None})
     files.sort(key=lambda f: f["name"])
     rows = sum(f["rows"] for f in files)
@@ -178,7 +176,7 @@ def _write_mart(
         "publication": new_id,
         "published_at": now.isoformat(timespec="seconds"),
         "rows": rows,
-        "schema": [{"name": f.name, "type": str(f.type)} for f in data_schema],
+        "schema": [{"name": f.name, "type": str(f.type)} for f in schema],
         "partition": None
         if column is None
         else {"folder": column, "column": spec.partition_by, "granularity": spec.granularity},
@@ -189,13 +187,11 @@ def _write_mart(
     return {"path": relative, "rows": rows, "files": [f["name"] for f in files]}
 
 
-def _partitioning(
-    schema: pa.Schema, spec: MartFiles
-) -> tuple[pa.Schema, ds.Partitioning | None, str | None]:
-    """The schema written (with the partition folder's column, if derived), the hive
-    partitioning, and the name of the column the folders are named after."""
+def _partitioning(schema: pa.Schema, spec: MartFiles) -> tuple[ds.Partitioning | None, str | None]:
+    """The hive partitioning and the name of its derived column (`<column>_<granularity>`),
+    which names the folders and is not written into the files."""
     if spec.partition_by is None:
-        return schema, None, None
+        return None, None
     if spec.partition_by not in schema.names:
         raise ArmazemError(
             f"[published.files] partitions the mart by {spec.partition_by!r}, "
@@ -203,35 +199,32 @@ def _partitioning(
             f"use one of: {', '.join(schema.names)}",
         )
     source = schema.field(spec.partition_by)
-    if spec.granularity is None:
-        return schema, ds.partitioning(pa.schema([source]), flavor="hive"), source.name
     if not (pa.types.is_date(source.type) or pa.types.is_timestamp(source.type)):
         raise ArmazemError(
-            f"[published.files] asks for the {spec.granularity} of {spec.partition_by!r}, "
-            f"a {source.type} column",
-            "partition by a date or timestamp column, or drop granularity",
+            f"[published.files] partitions the mart by the {spec.granularity} of "
+            f"{spec.partition_by!r}, a {source.type} column",
+            "partition by a date or timestamp column, or remove partition_by",
         )
     folder = f"{spec.partition_by}_{spec.granularity}"
-    field = pa.field(folder, pa.string())
-    return schema.append(field), ds.partitioning(pa.schema([field]), flavor="hive"), folder
+    return ds.partitioning(pa.schema([pa.field(folder, pa.string())]), flavor="hive"), folder
 
 
 def _with_partition(
-    batches: pa.RecordBatchReader, spec: MartFiles, column: str | None
-) -> pa.RecordBatchReader | Iterator[pa.RecordBatch]:
-    if column is None or spec.granularity is None:
+    batches: pa.RecordBatchReader, spec: MartFiles, folder: str | None
+) -> pa.RecordBatchReader:
+    """The batches with the derived folder column appended."""
+    if folder is None or spec.partition_by is None:
         return batches
-    assert spec.partition_by is not None
-    fmt = _FORMATS[spec.granularity]
+    column, fmt = spec.partition_by, _FORMATS[spec.granularity]
 
     def derived() -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            values = batch.column(spec.partition_by)
+            values = batch.column(column)
             if pa.types.is_date(values.type):
                 values = values.cast(pa.timestamp("s"))
-            yield batch.append_column(column, pc.strftime(values, format=fmt))
+            yield batch.append_column(folder, pc.strftime(values, format=fmt))
 
-    schema = batches.schema.append(pa.field(column, pa.string()))
+    schema = batches.schema.append(pa.field(folder, pa.string()))
     return pa.RecordBatchReader.from_batches(schema, derived())
 
 
