@@ -236,7 +236,8 @@ def run(
 
 @app.command()
 def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """What the warehouse holds (every table and its rows) and the last runs."""
+    """What the warehouse holds (every table and its rows), the last runs, and where each
+    publication went (warehouse, files, documents) and when."""
     from armazem.warehouse import open_warehouse
     from armazem.warehouse.publish_copies import publications
 
