@@ -61,7 +61,7 @@ def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 @pytest.mark.slow
 def test_run_does_every_step_and_prints_the_summary(first_run: tuple[Path, str]) -> None:
     _, summary = first_run
-    for step in ("simulate", "ingest", "transform", "audit", "publish", "total"):
+    for step in ("simulate", "ingest", "transform", "audit", "publish", "publish copies", "total"):
         assert step in summary
 
 
@@ -78,8 +78,10 @@ def test_status_lists_every_table_and_the_run(first_run: tuple[Path, str]) -> No
     )
     steps = {r["step"]: r["status"] for r in status["runs"]}
     every_step = ("simulate", "ingest", "spark", "ingest spark", "transform", "spark on marts",
-                  "ingest late", "transform late", "audit", "publish")  # fmt: skip
+                  "ingest late", "transform late", "audit", "publish",
+                  "publish copies")  # fmt: skip
     assert steps == dict.fromkeys(every_step, "success")
+    assert [p["store"] for p in status["publications"]] == ["warehouse", "files", "documents"]
 
 
 @pytest.mark.slow

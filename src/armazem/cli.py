@@ -182,6 +182,7 @@ def publish(
         runner = Runner(settings)
         runner.step("audit", lambda: steps.audit_marts(settings))
         runner.step("publish", lambda: steps.publish_marts(settings, runner.run_id))
+        steps.publish_copies(runner)
         _print_steps(runner)
         return
     publication = last_publication(open_warehouse(settings))
@@ -235,10 +236,14 @@ def run(
 
 @app.command()
 def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """What the warehouse holds (every table and its rows) and the last runs."""
+    """What the warehouse holds (every table and its rows), the last runs, and where each
+    publication went (warehouse, files, documents) and when."""
     from armazem.warehouse import open_warehouse
+    from armazem.warehouse.publish_copies import publications
 
-    report = open_warehouse(_settings(ctx)).status()
+    settings = _settings(ctx)
+    report = open_warehouse(settings).status()
+    report["publications"] = publications(settings)
     if as_json:
         out.print_json(json.dumps(report))
         return
@@ -252,6 +257,12 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
             r["run_id"], r["step"], r["started_at"][:19], str(r["rows"] or ""), r["status"]
         )
     out.print(runs)
+    where = Table("store", "where", "publication", "published (UTC)", "rows", title="publications")
+    for p in report["publications"]:
+        unit = "collections" if p["store"] == "documents" else "tables"
+        rows = f"{sum(p['rows'].values()):,} in {len(p['rows'])} {unit}"
+        where.add_row(p["store"], p["target"], p["publication"], p["published_at"][:19], rows)
+    out.print(where)
 
 
 @app.command()

@@ -21,7 +21,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from armazem.errors import ArmazemError
 
 CONFIG_FILE = "armazem.toml"
-_PROJECT_TABLES = {"project", "audit", "jobs", "schedule"}  # read by armazem.project, not settings
+# read by armazem.project, not settings
+_PROJECT_TABLES = {"project", "audit", "jobs", "schedule", "published"}
 ENV_PREFIX = "ARMAZEM_"
 _OLTP_SCHEMES = {"sqlite", "mysql", "mariadb", "postgresql"}
 _WAREHOUSE_SCHEMES = {"duckdb", "postgresql"}

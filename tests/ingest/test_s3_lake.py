@@ -6,20 +6,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
+from tests.servers import moto_server
 
 from armazem.errors import ArmazemError
 from armazem.ingest import files
@@ -35,9 +32,6 @@ from armazem.ingest.remote_lake import RemoteLake, publish_load
 from armazem.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
-MOTO = "moto_server"
-INSTALL = ".venv/bin/pip install 'moto[server]'"
-START_TIMEOUT = 30.0
 
 
 # --- the server ------------------------------------------------------------------------------
@@ -47,48 +41,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-@contextmanager
-def moto_server(log_dir: Path, **env: str) -> Iterator[str]:
-    """A moto S3 server on a free loopback port; yields its endpoint URL. Fails, never skips."""
-    beside = Path(sys.executable).parent / MOTO
-    executable = str(beside) if beside.is_file() else shutil.which(MOTO)
-    if executable is None:
-        pytest.fail(f"{MOTO} is not installed; install it with `{INSTALL}`", pytrace=False)
-    port = _free_port()
-    log = log_dir / f"moto-{port}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [executable, "-H", "127.0.0.1", "-p", str(port)],
-            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            env={**os.environ, **env}, start_new_session=True,
-        )  # fmt: skip
-    try:
-        _wait_for_port(process, port, log)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_for_port(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"{MOTO} exited ({log.read_text()[-500:]}); reinstall: `{INSTALL}`",
-                        pytrace=False)  # fmt: skip
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"{MOTO} did not listen on port {port} within {START_TIMEOUT} s; "
-                f"log {log}; reinstall: `{INSTALL}`", pytrace=False)  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -263,8 +263,9 @@ def test_the_services_profile_runs_end_to_end(
     tables = status["tables"]
     assert tables["production.fct_sales"]["rows"] == tables["raw_shop.order_lines"]["rows"] > 0
     steps = {r["step"]: r["status"] for r in status["runs"]}
-    assert {"simulate", "ingest", "transform", "publish"} <= set(steps)
+    assert {"simulate", "ingest", "transform", "publish", "publish copies"} <= set(steps)
     assert set(steps.values()) == {"success"}
+    assert [p["store"] for p in status["publications"]] == ["warehouse", "files", "documents"]
 
     armazem(tmp_path / "embedded", {}, "run", "--scale", str(SCALE))
     report = "SELECT country, total_sales FROM production.rpt_total_sales_per_country"

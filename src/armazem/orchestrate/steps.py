@@ -106,6 +106,29 @@ def publish_marts(settings: Settings, run_id: str = "") -> Outcome:
     return Outcome(sum(published.values()), f"{len(published)} marts to production", published)
 
 
+# --- published copies (issue 14): Parquet files and MongoDB documents, after the warehouse publish
+
+
+def copies(settings: Settings, run_id: str = "") -> Outcome:
+    """Production also as the files and documents the project declares in `[published]`."""
+    from armazem.warehouse.publish_copies import publish_copies as write
+
+    done = write(settings, run_id)
+    detail = "; ".join(f"{store}: {', '.join(rows)}" for store, rows in done.items())
+    return Outcome(sum(sum(rows.values()) for rows in done.values()), detail, done)
+
+
+def publish_copies(runner: Runner) -> None:
+    """The step `publish copies` after `publish`, when the project declares any."""
+    from armazem.warehouse.publish_copies import declared
+
+    if declared(runner.settings).declared:
+        runner.step("publish copies", lambda: copies(runner.settings, runner.run_id))
+
+
+# ---
+
+
 def run_all(
     runner: Runner,
     resimulate: bool = False,
@@ -155,3 +178,4 @@ def transform_and_publish(
         runner.step("transform late", lambda: build(settings, on_node, full_refresh, late=True))
     runner.step("audit", lambda: audit_marts(settings))
     runner.step("publish", lambda: publish_marts(settings, runner.run_id))
+    publish_copies(runner)

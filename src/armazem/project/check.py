@@ -13,11 +13,16 @@ from armazem.ingest.sources import SourceTable
 from armazem.names import quote
 from armazem.project import SOURCES_DIR, Project
 from armazem.project.declarations import load_source
+from armazem.project.published import load_published
 from armazem.project.tables import compile_table
 from armazem.settings import Settings
 
 
 def problems(project: Project, settings: Settings, connect: bool = True) -> Iterator[str]:
+    try:
+        load_published(project.root)  # [published] in armazem.toml
+    except ArmazemError as exc:
+        yield str(exc)
     for name, path in project.source_files().items():
         try:
             source = load_source(path, project.root, settings.profile)
