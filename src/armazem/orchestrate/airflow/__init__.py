@@ -36,6 +36,7 @@ from typing import Any
 
 from armazem.errors import ArmazemError
 from armazem.project import Project, load_project
+from armazem.project.published import load_published
 from armazem.settings import Settings, load_settings
 
 PROJECTS_VARIABLE = "ARMAZEM_PROJECTS"  # project folders, separated by os.pathsep
@@ -123,6 +124,8 @@ def platform_dag(folder: Path) -> Any:
             stages += [step("spark_on_marts", "spark on marts"), ingest("build"),
                        step("transform_late", "transform late")]  # fmt: skip
         stages += [step("audit", "audit"), step("publish", "publish", marts(project))]
+        if load_published(project.root).declared:
+            stages.append(step("publish_copies", "publish copies"))
         stages = [s for s in stages if s]
         for upstream, downstream in itertools.pairwise(stages):
             for task_ in upstream:

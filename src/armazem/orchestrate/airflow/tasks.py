@@ -57,6 +57,7 @@ def step_task(
             "transform late": lambda: steps.build(settings, late=True, interval=interval),
             "audit": lambda: steps.audit_marts(settings),
             "publish": lambda: steps.publish_marts(settings, context["dag_run"].run_id),
+            "publish copies": lambda: steps.copies(settings, context["dag_run"].run_id),
         }
         return _run(settings, context, actions[step])
 
