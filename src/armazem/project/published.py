@@ -3,19 +3,19 @@
     [published.files]                  # marts also as Parquet, under <lake>/published/<mart>/
     retention_days = 7                 # older publications are deleted (see publish_files)
     [published.files.marts]
-    dim_product = {}
-    fct_sales = {partition_by = "ordered_at", granularity = "month"}
+    dim_item = {}
+    fct_orders = {partition_by = "ordered_at", granularity = "month"}
 
     [published.documents]              # document views of the marts, in a MongoDB database
     connection = "mongodb_url"         # a setting, a [connections] name or a URL; unset or
-    database = "softcart"              # empty: a local server with its data in <data_dir>/mongo
-    [published.documents.views.products]
-    key = "product_id"                 # becomes the document's _id
-    query = "SELECT ... AS \"stock.quantity\" FROM production.dim_product ..."
+    database = "shop"                  # empty: a local server with its data in <data_dir>/mongo
+    [published.documents.views.items]
+    key = "item_id"                    # becomes the document's _id
+    query = "SELECT ... AS \"stock.quantity\" FROM production.dim_item ..."
     indexes = ["category", ["category", "current_price"]]
     json = ["catalog.attributes"]      # text columns holding JSON objects
-    [published.documents.views.products.embed.price_history]
-    query = "SELECT product_id, price, valid_from FROM production.dim_product_price"
+    [published.documents.views.items.embed.price_history]
+    query = "SELECT item_id, price, valid_from FROM production.dim_item_price"
     order_by = ["valid_from"]
 
 A document is assembled in Python from flat rows, not built by SQL: `catalog.model` in a column
@@ -70,7 +70,7 @@ class Files(_Strict):
     @classmethod
     def _marts(cls, value: dict[str, MartFiles]) -> dict[str, MartFiles]:
         if not value:
-            raise ValueError("name at least one mart, e.g. marts = {dim_product = {}}")
+            raise ValueError("name at least one mart, e.g. marts = {dim_item = {}}")
         for name in value:
             identifier(name, "mart")
         return value
