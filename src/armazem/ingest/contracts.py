@@ -18,6 +18,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 QUARANTINE_SCHEMA = pa.schema([("reason", pa.string()), ("record", pa.string())])
+# Dates and times given as text must be valid as written: DuckDB's cast alone would turn
+# `24:00:00` into the next day, drop an offset (`10:00+02` becomes 10:00), truncate a DATE's time
+# or nanoseconds, and read `infinity` or `epoch` as dates. It already refuses impossible days
+# (`2023-02-29`, `2024-04-31`) and out-of-range fields; these shapes refuse the rest.
+_DAY = r"\d{4}-\d{1,2}-\d{1,2}"
+_TIME = r"(?:[ T](?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,6})?)?)?"
+_TEXT_SHAPES = {
+    "DATE": rf"\s*{_DAY}\s*",
+    "TIMESTAMP": rf"\s*{_DAY}{_TIME}(?:Z|[+-]00(?::?00)?)?\s*",  # UTC: no other offset
+    "TIMESTAMPTZ": rf"\s*{_DAY}{_TIME}(?:Z|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?\s*",
+}
+_TEXT_SHAPES["TIMESTAMP WITH TIME ZONE"] = _TEXT_SHAPES["TIMESTAMPTZ"]
 RAW = ":raw"  # suffix of a column's raw value beside its typed value
 INDEX = "_i"  # the row's position in its batch
 
@@ -57,13 +69,20 @@ class Contract:
         types = warehouse_types(pa.schema([schema.field(name) for name in new]))
         return replace(self, columns={**self.columns, **types})
 
-    def reason_sql(self) -> str:
+    def reason_sql(self, text_columns: frozenset[str] = frozenset()) -> str:
         """One CASE expression naming the first broken promise of a row, or NULL. It runs over
-        the typed columns, with each raw value beside its column as `"<name>:raw"`."""
+        the typed columns, with each raw value beside its column as `"<name>:raw"`.
+        `text_columns` are those whose raw values are text: a date or time among them must
+        also have a shape that casts without being normalised."""
         cases = []
         for name, kind in self.columns.items():
-            cases.append((f"{_quote(name + RAW)} IS NOT NULL AND {_quote(name)} IS NULL",
-                          f"{name}: value is not a valid {kind}"))  # fmt: skip
+            raw, typed = _quote(name + RAW), _quote(name)
+            invalid = f"{raw} IS NOT NULL AND {typed} IS NULL"
+            shape = _TEXT_SHAPES.get(" ".join(kind.upper().split()))
+            if shape is not None and name in text_columns:
+                as_written = f"regexp_full_match({raw}, '{_escape(shape)}')"
+                invalid = f"{raw} IS NOT NULL AND ({typed} IS NULL OR NOT {as_written})"
+            cases.append((invalid, f"{name}: value is not a valid {kind}"))
         for name in dict.fromkeys((*self.key, *self.required)):
             cases.append((f"{_quote(name)} IS NULL", f"{name} is missing"))
         for reason, condition in self.rules.items():
@@ -116,7 +135,8 @@ class Validator:
         self.con.register("batch", batch.append_column(INDEX, pa.array(range(batch.num_rows))))
         checked = self.con.execute(
             f"SELECT {self.columns}, {INDEX}, "
-            f"coalesce({self.contract.reason_sql()}, {self._duplicate_sql()}) AS _reason "
+            f"coalesce({self.contract.reason_sql(_text_columns(batch))}, "
+            f"{self._duplicate_sql()}) AS _reason "
             f"FROM (SELECT {self.contract.try_cast_sql()}, {INDEX} FROM batch) AS typed"
         ).to_arrow_table()
         self.con.unregister("batch")
@@ -197,6 +217,11 @@ def _whole_batch(batch: pa.Table, reason: str) -> pa.Table:
     return pa.table(
         {"reason": [reason] * len(records), "record": records}, schema=QUARANTINE_SCHEMA
     )
+
+
+def _text_columns(batch: pa.Table) -> frozenset[str]:
+    text = (pa.types.is_string, pa.types.is_large_string)
+    return frozenset(f.name for f in batch.schema if any(is_text(f.type) for is_text in text))
 
 
 def _nulls(contract: Contract) -> str:

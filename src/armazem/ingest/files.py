@@ -21,6 +21,7 @@ COMBINED_LOG = (
     r'(?P<protocol>[^"]*)" (?P<status>\d{3}) (?P<bytes>\d+|-) "(?P<referrer>[^"]*)" '
     r'"(?P<user_agent>[^"]*)"$'
 )
+LOG_TIME = "%d/%b/%Y:%H:%M:%S"  # an access log's local time; its UTC offset follows
 # The columns every file reader adds to each row: the file and the row (or line) it came from.
 ORIGIN_TYPES = {"source_file": "VARCHAR", "row_number": "BIGINT"}
 ORIGIN = tuple(ORIGIN_TYPES)
@@ -132,10 +133,7 @@ def read_access_logs(paths: Iterable[Path], batch_size: int) -> Reader:
                 except UnicodeDecodeError:
                     rejected.append((f"{path.name} line {number}: bytes are not UTF-8", _text(raw)))
             parsed = pc.extract_regex(pa.array(text, pa.string()), COMBINED_LOG)
-            times = pc.strptime(
-                pc.struct_field(parsed, "time"), format="%d/%b/%Y:%H:%M:%S %z", unit="s",
-                error_is_null=True,
-            ).cast(pa.timestamp("s"))  # fmt: skip
+            times = _log_times(pc.struct_field(parsed, "time"))
             ok = pc.and_kleene(pc.is_valid(parsed), pc.is_valid(times))
             for number, line, fine, form in zip(
                 numbers, text, ok.to_pylist(), pc.is_valid(parsed).to_pylist(), strict=True
@@ -153,6 +151,21 @@ def read_access_logs(paths: Iterable[Path], batch_size: int) -> Reader:
             columns["bytes"] = pc.if_else(pc.equal(columns["bytes"], "-"), "0", columns["bytes"])
             kept = pc.filter(pa.array(numbers, pa.int64()), ok).to_pylist()
             yield Batch(_with_origin(pa.table(columns), path, kept), unreadable(rejected))
+
+
+def _log_times(stamps: pa.Array) -> pa.Array:
+    """`10/Oct/2000:13:55:36 -0700` as UTC, or null unless valid exactly as written.
+
+    Arrow's strptime checks each field's range but not the day against its month, so
+    `31/Apr/2024` would come out as 1 May. A local time that does not print back as the same
+    text (the month's name in any case) is not a real time: null, and the line is quarantined.
+    """
+    zone = r"[+-](?:[01]\d|2[0-3])[0-5]\d"  # strptime's %z takes +9900 too
+    local = pc.struct_field(pc.extract_regex(stamps, rf"^(?P<local>\S+) {zone}$"), "local")
+    written = pc.strptime(local, format=LOG_TIME, unit="s", error_is_null=True)
+    same = pc.equal(pc.utf8_lower(pc.strftime(written, format=LOG_TIME)), pc.utf8_lower(local))
+    times = pc.strptime(stamps, format=f"{LOG_TIME} %z", unit="s", error_is_null=True)
+    return pc.if_else(same, times.cast(pa.timestamp("s")), pa.scalar(None, pa.timestamp("s")))
 
 
 def read_parquet(paths: Iterable[Path], batch_size: int) -> Reader:
