@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import tempfile
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Literal
 
 import duckdb
@@ -30,6 +32,7 @@ _TEXT_SHAPES = {
     "TIMESTAMPTZ": rf"\s*{_DAY}{_TIME}(?:Z|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?\s*",
 }
 _TEXT_SHAPES["TIMESTAMP WITH TIME ZONE"] = _TEXT_SHAPES["TIMESTAMPTZ"]
+KEYS_MEMORY = "128MB"  # the validator's DuckDB when it remembers keys: past this, they go to disk
 RAW = ":raw"  # suffix of a column's raw value beside its typed value
 INDEX = "_i"  # the row's position in its batch
 
@@ -99,13 +102,26 @@ class Contract:
 
 class Validator:
     """Splits batches by a contract. One per table load: it remembers the keys already seen, so a
-    key repeated in a later batch is caught too."""
+    key repeated in a later batch is caught too.
+
+    Those keys grow with the load, so they live in a DuckDB file of a temporary folder, under a
+    memory limit that makes DuckDB keep them on disk: memory stays flat however many rows a load
+    has (tests/ingest/test_duplicate_keys.py measures it). Each batch's distinct keys are the
+    small side of the join that finds the ones seen before; the seen keys are only scanned.
+    """
 
     def __init__(self, contract: Contract, cursor: str | None = None) -> None:
         self.contract = contract
         self.cursor = cursor
         self.highest: object = None  # the cursor's highest value among rows seen
-        self.con = duckdb.connect(config={"memory_limit": "512MB"})
+        self.remember_keys = bool(contract.key) and not contract.key_enforced_by_source
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        if self.remember_keys:
+            self._folder = tempfile.TemporaryDirectory(prefix="armazem-keys-")
+            path = Path(self._folder.name) / "keys.duckdb"
+            self.con = duckdb.connect(str(path), config={"memory_limit": KEYS_MEMORY})
+        else:
+            self.con = duckdb.connect(config={"memory_limit": "512MB"})
         self.columns = ", ".join(_quote(c) for c in contract.columns)
         self.schema = (
             self.con.execute(
@@ -115,7 +131,6 @@ class Validator:
             .to_arrow_table()
             .schema
         )
-        self.remember_keys = bool(contract.key) and not contract.key_enforced_by_source
         if self.remember_keys:
             keys = ", ".join(f"{_quote(k)} {contract.columns[k]}" for k in contract.key)
             self.con.execute(f"CREATE TABLE seen ({keys})")
@@ -134,10 +149,10 @@ class Validator:
         batch = _narrow_decimals(batch, self.schema)
         self.con.register("batch", batch.append_column(INDEX, pa.array(range(batch.num_rows))))
         checked = self.con.execute(
+            f"WITH typed AS (SELECT {self.contract.try_cast_sql()}, {INDEX} FROM batch) "
             f"SELECT {self.columns}, {INDEX}, "
             f"coalesce({self.contract.reason_sql(_text_columns(batch))}, "
-            f"{self._duplicate_sql()}) AS _reason "
-            f"FROM (SELECT {self.contract.try_cast_sql()}, {INDEX} FROM batch) AS typed"
+            f"{self._duplicate_sql()}) AS _reason FROM {self._rows_and_seen_keys()}"
         ).to_arrow_table()
         self.con.unregister("batch")
         ok = pc.is_null(checked.column("_reason"))
@@ -158,18 +173,32 @@ class Validator:
                 self.highest = top
         return good.cast(self.schema), bad
 
+    def _rows_and_seen_keys(self) -> str:
+        """The typed rows, each with `_seen_0` not null when its key was seen in a batch before."""
+        if not self.remember_keys:
+            return "typed"
+        key = [_quote(k) for k in self.contract.key]
+        seen = ", ".join(f"b.{k} AS _seen_{i}" for i, k in enumerate(key))
+        earlier = (
+            f"SELECT DISTINCT {seen} FROM (SELECT DISTINCT {', '.join(key)} FROM typed) AS b "
+            f"JOIN seen AS s ON {' AND '.join(f'b.{k} = s.{k}' for k in key)}"
+        )
+        same = " AND ".join(f"typed.{k} = e._seen_{i}" for i, k in enumerate(key))
+        return f"typed LEFT JOIN ({earlier}) AS e ON {same}"
+
     def _duplicate_sql(self) -> str:
         if not self.remember_keys:
             return "NULL"
-        keys = ", ".join(_quote(k) for k in self.contract.key)
-        same = " AND ".join(f"s.{_quote(k)} = typed.{_quote(k)}" for k in self.contract.key)
+        keys = ", ".join(f"typed.{_quote(k)}" for k in self.contract.key)
         return (
-            f"CASE WHEN count(*) OVER (PARTITION BY {keys}) > 1 "
-            f"OR EXISTS (SELECT 1 FROM seen s WHERE {same}) THEN 'duplicate key in this load' END"
+            f"CASE WHEN count(*) OVER (PARTITION BY {keys}) > 1 OR e._seen_0 IS NOT NULL "
+            f"THEN 'duplicate key in this load' END"
         )
 
     def close(self) -> None:
         self.con.close()
+        if self._folder is not None:
+            self._folder.cleanup()
 
 
 class ContractError(Exception):
