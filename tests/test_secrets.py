@@ -34,7 +34,8 @@ SERVER = "postgresql://postgres@127.0.0.1:5432"
 PASSWORD = f"pw-{secrets.token_hex(8)}"  # in every URL
 TOKEN = f"tok-{secrets.token_hex(8)}"  # the API's key, a query parameter
 API_PASSWORD = f"basic-{secrets.token_hex(8)}"  # the API's basic-auth password, in its URL
-SECRETS = (PASSWORD, TOKEN, API_PASSWORD)
+KEY = f"key-{secrets.token_hex(8)}"  # the pseudonym key of personal data
+SECRETS = (PASSWORD, TOKEN, API_PASSWORD, KEY)
 RECORDS = [{"id": 1, "name": "one"}, {"id": 2, "name": "two"}, "not an object", {"id": 3}]
 
 SETTINGS = """
@@ -45,6 +46,7 @@ mysql_url = "mysql://root:${VAULT_PASSWORD}@127.0.0.1:3306"
 postgres_url = "postgresql://postgres:${VAULT_PASSWORD}@127.0.0.1:5432/postgres"
 mongodb_url = "mongodb://reader:${VAULT_PASSWORD}@127.0.0.1:27017/catalog"
 s3_endpoint_url = "http://minio:${VAULT_PASSWORD}@127.0.0.1:9000"
+pseudonym_key = "${VAULT_KEY}"
 
 [project]
 name = "vault"
@@ -175,7 +177,7 @@ def make_project(root: Path, servers: dict[str, str]) -> Path:
 def armazem(project: Path, profile: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARMAZEM_")}
     env.update({"VAULT_PASSWORD": PASSWORD, "VAULT_TOKEN": TOKEN,
-                "VAULT_API_PASSWORD": API_PASSWORD})  # fmt: skip
+                "VAULT_API_PASSWORD": API_PASSWORD, "VAULT_KEY": KEY})  # fmt: skip
     return subprocess.run(
         [sys.executable, "-m", "armazem", "--project", str(project), "--profile", profile, *args],
         capture_output=True, text=True, env=env, timeout=600, check=False,

@@ -73,8 +73,9 @@ def register(app: typer.Typer, settings_factory: SettingsFactory) -> None:
 
         personal = load_project(settings).section.personal
         access = bi_access.setup(
-            settings.warehouse_url, personal, role, os.environ.get("BI_PASSWORD")
-        )
+            settings.warehouse_url, personal, role, os.environ.get("BI_PASSWORD"),
+            key=settings.pseudonym,
+        )  # fmt: skip
         path = bi_access.write_pbids(out or settings.data_path / "armazem.pbids", access)
         _print_access(access, path)
 
