@@ -4,6 +4,7 @@ reaches SQL as a parameter or as an identifier the warehouse's catalogue must kn
 
 from __future__ import annotations
 
+import hmac
 import re
 import socket
 from pathlib import Path
@@ -58,6 +59,8 @@ def reader(tmp_path: Path) -> DuckDBReader:
     path = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(path)) as con:
         con.execute("CREATE SCHEMA production; CREATE TABLE production.t AS SELECT 1 AS x")
+        con.execute("CREATE TABLE production.people AS SELECT 'ana@example.com' AS email, "
+                    "'Silva' AS last_name, 1 AS id")  # fmt: skip
         con.execute("CREATE SCHEMA _armazem; CREATE TABLE _armazem.quarantine (load_id text, "
                     "source text, table_name text, reason text, record text, "
                     "quarantined_at timestamp)")  # fmt: skip
@@ -77,3 +80,12 @@ def test_a_forged_widget_value_runs_no_sql(reader: DuckDBReader, value: str) -> 
         queries.preview(reader, value, "t", ())
     assert len(queries.quarantine_samples(reader, value, value, value)) == 0
     assert queries.row_count(reader, "production", "t") == 1  # nothing was dropped or deleted
+
+
+def test_the_tables_page_shows_keyed_pseudonyms_on_duckdb(reader: DuckDBReader) -> None:
+    masks = (("email", "hash"), ("last_name", "drop"))
+    shown = queries.preview(reader, "production", "people", masks, "k3y").records()
+    digest = hmac.new(b"k3y", b"ana@example.com", "sha256").hexdigest()
+    assert shown == [{"email": digest, "id": 1}]
+    assert queries.preview(reader, "production", "people", masks).records() == [{"id": 1}]
+    assert queries.preview(reader, "production", "t", masks, "k3y").records() == [{"x": 1}]

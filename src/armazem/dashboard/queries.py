@@ -154,12 +154,12 @@ def preview(
     if not columns:
         raise ArmazemError(f"{schema}.{table} does not exist", "pick a table from the list")
     params: dict[str, object] = {"limit": PREVIEW_ROWS}
-    masks = dict(personal)
+    masks = {c: p for c, p in personal if c in columns}
     if schema == BI_SCHEMA:
         masks = {}
     elif key is None:
         masks = {c: "drop" for c in masks}
-    else:
+    elif "hash" in masks.values():  # DuckDB refuses parameters a statement does not use
         params.update(pseudonym.pads(key))
     sql = pseudonym.READER_SQL[isinstance(reader, PostgresReader)]
     return reader.fetch(
