@@ -6,7 +6,7 @@ hands back the records it cannot parse, with the reason, for quarantine.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -58,24 +58,16 @@ def read_csv(
                              f"fields, found {row.actual_columns}", row.text or ""))  # fmt: skip
             return "skip"
 
-        reader = pacsv.open_csv(
-            path,
-            read_options=pacsv.ReadOptions(
-                column_names=columns,
-                skip_rows=1 if header else 0,
-                encoding=encoding,
-                block_size=block_size,
-                use_threads=False,  # pyarrow knows a bad row's line number only single-threaded
-            ),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
-            # Bytes, not text: a value that is not UTF-8 quarantines its row instead of the file;
-            # an empty field is a missing value.
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(columns, pa.binary()), strings_can_be_null=True
-            ),
-        )
+        if path.stat().st_size == 0:  # no records (pyarrow calls it an error)
+            continue
+        try:
+            reader = _open_csv(path, columns, header, delimiter, encoding, block_size, on_invalid)
+        except pa.ArrowInvalid as exc:
+            if _header_only(exc):  # a header and nothing else: no records
+                continue
+            raise _not_csv(path, exc) from None
         position = 0
-        for record_batch in reader:
+        for record_batch in _guarded(reader, path):
             numbers = range(position + 1, position + record_batch.num_rows + 1)
             position += record_batch.num_rows
             rows, undecodable = _decoded(pa.Table.from_batches([record_batch]))
@@ -92,6 +84,58 @@ def read_csv(
         if rejected:
             empty = pa.table({c: pa.array([], pa.string()) for c in columns})
             yield Batch(_with_origin(empty, path, []), unreadable(rejected))
+
+
+def _open_csv(
+    path: Path,
+    columns: list[str],
+    header: bool,
+    delimiter: str,
+    encoding: str,
+    block_size: int,
+    on_invalid: Callable[[pacsv.InvalidRow], str],
+) -> pacsv.CSVStreamingReader:
+    return pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(
+            column_names=columns,
+            skip_rows=1 if header else 0,
+            encoding=encoding,
+            block_size=block_size,
+            use_threads=False,  # pyarrow knows a bad row's line number only single-threaded
+        ),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
+        # Bytes, not text: a value that is not UTF-8 quarantines its row instead of the file;
+        # an empty field is a missing value.
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(columns, pa.binary()), strings_can_be_null=True
+        ),
+    )
+
+
+def _guarded(reader: pacsv.CSVStreamingReader, path: Path) -> Iterator[pa.RecordBatch]:
+    """The reader's batches; a file pyarrow cannot parse on (e.g. a quote never closed) stops
+    the load with one line naming it, before anything of it is committed."""
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            raise _not_csv(path, exc) from None
+        yield batch
+
+
+def _header_only(exc: pa.ArrowInvalid) -> bool:
+    return "Empty CSV file" in str(exc) or "Could not skip initial" in str(exc)
+
+
+def _not_csv(path: Path, exc: Exception) -> ArmazemError:
+    """A file pyarrow cannot go on parsing; one that happens: a row with both the wrong number
+    of fields and bytes that are not UTF-8 (pyarrow decodes the row before handing it over)."""
+    reason = " ".join(str(exc).split())[:200]
+    return ArmazemError(f"{path.name} cannot be read as CSV: {reason}",
+                        "repair or remove the file, then load again")  # fmt: skip
 
 
 def read_documents(
