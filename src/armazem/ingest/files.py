@@ -62,8 +62,8 @@ def read_csv(
             continue
         try:
             reader = _open_csv(path, columns, header, delimiter, encoding, block_size, on_invalid)
-        except pa.ArrowInvalid as exc:
-            if _header_only(exc):  # a header and nothing else: no records
+        except (pa.ArrowInvalid, OSError) as exc:  # OSError: e.g. a gzip file cut short
+            if isinstance(exc, pa.ArrowInvalid) and _header_only(exc):  # no records after it
                 continue
             raise _not_csv(path, exc) from None
         position = 0
@@ -121,7 +121,7 @@ def _guarded(reader: pacsv.CSVStreamingReader, path: Path) -> Iterator[pa.Record
             batch = reader.read_next_batch()
         except StopIteration:
             return
-        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
             raise _not_csv(path, exc) from None
         yield batch
 
