@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from armazem.errors import ArmazemError
@@ -58,6 +58,14 @@ class Settings(BaseSettings):
     connections: dict[str, str] = Field(
         default_factory=dict, description="the project's own connection URLs, by name"
     )
+    # The key of the pseudonyms of personal data declared `hash` (dashboard/pseudonym.py): a
+    # secret like a password, from the environment (ARMAZEM_PSEUDONYM_KEY or ${VAR}); never
+    # stored in the warehouse. SecretStr: it prints as '**********'.
+    pseudonym_key: SecretStr | None = None
+
+    @property
+    def pseudonym(self) -> str | None:
+        return None if self.pseudonym_key is None else self.pseudonym_key.get_secret_value()
 
     @field_validator("oltp_url")
     @classmethod

@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import psycopg
 import pytest
 from tests.capstone.conftest import reachable_mysql
 
 from armazem.capstone import oltp, sync
-from armazem.errors import ArmazemError
+from armazem.errors import START_POSTGRES, ArmazemError
 from armazem.settings import Settings, load_settings
 from armazem.warehouse.store import utcnow
 
@@ -174,6 +175,55 @@ def test_the_watermark_is_the_highest_synced_rowid(
         "SELECT value FROM _armazem.watermarks WHERE source = 'sales' AND table_name = 'sales_data'"
     ).fetchone()
     assert int(value) == runs["second"]["last_rowid"]
+
+
+# --- the same sync into a PostgreSQL warehouse ---------------------------------------------------
+
+POSTGRES = "postgresql://postgres@127.0.0.1:5432"
+
+
+@pytest.fixture(scope="module")
+def postgres_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """The settings with a fresh PostgreSQL warehouse database (created by the platform on first
+    use, dropped at the end); PostgreSQL down is a failure saying how to start it."""
+    try:
+        psycopg.connect(f"{POSTGRES}/postgres", connect_timeout=5).close()
+    except psycopg.OperationalError as exc:
+        problem: str | None = str(exc)
+    else:
+        problem = None
+    if problem is not None:
+        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is unreachable ({problem}); start it with "
+                    f"`{START_POSTGRES}`", pytrace=False)  # fmt: skip
+    name = f"armazem_test_sync_{secrets.token_hex(4)}"
+    yield settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("pg-data"),
+                                      "warehouse_url": f"{POSTGRES}/{name}"})  # fmt: skip
+    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_the_sync_works_on_a_postgresql_warehouse(
+    postgres_settings: Settings, database: str, csv_rows: dict[int, tuple[Any, ...]]
+) -> None:
+    """The figures of the DuckDB runs, and the rows themselves, on PostgreSQL."""
+    first = sync.run(postgres_settings, database=database)
+    second = sync.run(postgres_settings, database=database)
+    assert (first["last_rowid"], first["new_rows"], first["inserted"]) == (12289, 1650, 1650)
+    assert first["warehouse_rows"] == len(csv_rows) + 1650
+    assert (second["last_rowid"], second["new_rows"], second["inserted"]) == (13939, 0, 0)
+    assert second["warehouse_rows"] == first["warehouse_rows"]
+    with psycopg.connect(postgres_settings.warehouse_url) as con:
+        rows = con.execute(
+            "SELECT rowid, product_id, customer_id, price, quantity, timestamp "
+            "FROM raw_sales.sales_data"
+        ).fetchall()
+        (mark,) = con.execute(
+            "SELECT value FROM _armazem.watermarks WHERE table_name = 'sales_data'"
+        ).fetchone()
+    by_rowid = {r[0]: tuple(r[1:]) for r in rows}
+    assert len(by_rowid) == len(rows) == second["warehouse_rows"]  # no rowid twice
+    assert {r: v for r, v in by_rowid.items() if r <= 12289} == csv_rows
+    assert int(mark) == 13939
 
 
 # --- pure helpers and errors (no server needed) ------------------------------------------------

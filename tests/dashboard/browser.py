@@ -84,22 +84,29 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+PSEUDONYM_KEY = "a test key for the pseudonyms of personal data"
+
+
 def armazem_env(data_dir: Path) -> dict[str, str]:
     """This environment without ARMAZEM_* variables, then the repository's config and data_dir."""
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("ARMAZEM_")}
     env["ARMAZEM_PROJECT"] = str(REPO / "examples/softcart/armazem.toml")
     env["ARMAZEM_DATA_DIR"] = str(data_dir)
+    env["ARMAZEM_PSEUDONYM_KEY"] = PSEUDONYM_KEY
     return env
 
 
 @contextmanager
-def dashboard(data_dir: Path, dataset: str = "production") -> Iterator[str]:
-    """`armazem dashboard` on a free port, for as long as the block runs; yields its URL."""
+def dashboard(
+    data_dir: Path, dataset: str = "production", host: str | None = "127.0.0.1"
+) -> Iterator[str]:
+    """`armazem dashboard` on a free port, for as long as the block runs; yields its URL.
+    `host=None` leaves the address to armazem's default."""
     port = free_port()
     log = data_dir.parent / f"dashboard-{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "armazem", "dashboard", "--port", str(port),
-               "--host", "127.0.0.1", "--dataset", dataset]  # fmt: skip
+               "--dataset", dataset, *(["--host", host] if host else [])]  # fmt: skip
     with log.open("wb") as output:
         process = subprocess.Popen(command, env=armazem_env(data_dir), cwd=REPO, stdout=output,
                                    stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip

@@ -9,7 +9,9 @@ is a failure with the command that starts it, never a skip.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -20,7 +22,7 @@ import psycopg
 import pytest
 from tests.softcart import PERSONAL, QUERIES
 
-from armazem.dashboard import bi, queries
+from armazem.dashboard import bi, pseudonym, queries
 from armazem.dashboard.db import PostgresReader
 from armazem.dashboard.export import export_table
 from armazem.errors import START_POSTGRES, ArmazemError
@@ -31,6 +33,8 @@ pytestmark = pytest.mark.services
 REPO = Path(__file__).resolve().parents[2]
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 EMAILS = ("ana.silva@example.com", "bruno.okafor@shop.example.net")
+KEY = f"pseudonym-key-{uuid.uuid4().hex}"  # held by the engine, never by the warehouse
+MASKS = {**PERSONAL, "salary": "drop"}
 
 # A tiny warehouse: the marts the dashboards read, and tables the BI role must not read.
 SCHEMA_SQL = """
@@ -63,6 +67,10 @@ INSERT INTO production.fct_sales VALUES
     (2, 1, 20210105, '2021-01-05 10:00', 1, 1, 2, 2, 3, 12.50, 37.50, 'completed', false),
     (3, 2, 20210420, '2021-04-20 11:00', 2, 2, 2, 2, 1, 12.50, 12.50, 'completed', false),
     (4, 3, 20210420, '2021-04-20 12:00', 2, 2, 1, 1, 1, 999.99, 999.99, 'cancelled', true);
+CREATE TABLE production.dim_staff (staff_id integer, team text, salary numeric(10,2));
+INSERT INTO production.dim_staff VALUES (1, 'sales', 4200.00);
+CREATE SCHEMA snapshots;
+CREATE TABLE snapshots.customers_snapshot AS SELECT * FROM production.dim_customer;
 CREATE SCHEMA raw_shop;
 CREATE TABLE raw_shop.customers (customer_id integer, email text);
 INSERT INTO raw_shop.customers VALUES (1, 'ana.silva@example.com');
@@ -79,6 +87,8 @@ FORBIDDEN = (
     "production.fct_sales",
     "raw_shop.customers",
     "staging.dim_customer",
+    "snapshots.customers_snapshot",
+    "production.dim_staff",
     "_armazem.runs",
     "_armazem.quarantine",
 )
@@ -119,7 +129,7 @@ def scratch() -> Iterator[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def access(scratch: tuple[str, str]) -> bi.BiAccess:
     url, role = scratch
-    return bi.setup(url, PERSONAL, role=role, password="s3cret-for-tests")
+    return bi.setup(url, MASKS, role=role, password="s3cret-for-tests", key=KEY)
 
 
 def connect_as(access: bi.BiAccess) -> psycopg.Connection:
@@ -132,7 +142,7 @@ def connect_as(access: bi.BiAccess) -> psycopg.Connection:
 def test_the_role_reads_the_marts_through_the_bi_views(access: bi.BiAccess) -> None:
     assert access.created and access.password == "s3cret-for-tests"
     assert set(access.views) == {"dim_customer", "dim_country", "dim_category", "dim_product",
-                                 "dim_date", "fct_sales"}  # fmt: skip
+                                 "dim_date", "fct_sales", "dim_staff"}  # fmt: skip
     with connect_as(access) as con:
         (lines,) = con.execute("SELECT count(*) FROM bi.fct_sales").fetchone()
         (total,) = con.execute("SELECT sum(amount) FROM fct_sales").fetchone()  # search_path: bi
@@ -146,7 +156,7 @@ def test_the_role_cannot_read_anything_else(access: bi.BiAccess, table: str) -> 
         con.execute(f"SELECT * FROM {table} LIMIT 1")
 
 
-def test_emails_are_hashed_and_names_left_out(access: bi.BiAccess) -> None:
+def test_emails_are_keyed_pseudonyms_and_names_and_salaries_left_out(access: bi.BiAccess) -> None:
     with connect_as(access) as con:
         cursor = con.execute("SELECT * FROM bi.dim_customer ORDER BY customer_id")
         columns = [d.name for d in cursor.description]
@@ -154,9 +164,15 @@ def test_emails_are_hashed_and_names_left_out(access: bi.BiAccess) -> None:
         (clear,) = con.execute(
             "SELECT count(*) FROM bi.dim_customer WHERE email LIKE '%@%'"
         ).fetchone()
+        staff = con.execute("SELECT * FROM bi.dim_staff")
+        staff_columns = [d.name for d in staff.description]
     assert "first_name" not in columns and "last_name" not in columns
+    assert staff_columns == ["staff_id", "team"]  # the salary is left out
     emails = [row[columns.index("email")] for row in rows]
-    assert emails == [hashlib.sha256(e.encode()).hexdigest() for e in EMAILS]  # still joinable
+    # HMAC-SHA256 under the key: still one pseudonym per address, so still joinable and
+    # countable, but hashing a list of addresses no longer finds them.
+    assert emails == [hmac.new(KEY.encode(), e.encode(), "sha256").hexdigest() for e in EMAILS]
+    assert not set(emails) & {hashlib.sha256(e.encode()).hexdigest() for e in EMAILS}
     assert clear == 0
     assert not any(e in json.dumps(rows, default=str) for e in EMAILS)
 
@@ -186,20 +202,21 @@ def test_refresh_after_a_publish_restores_the_views(scratch: tuple[str, str], ac
         )
     with connect_as(access) as con, pytest.raises(psycopg.errors.UndefinedTable):
         con.execute("SELECT * FROM bi.fct_sales")  # the views went with the old schema
-    assert set(bi.refresh_views(url, PERSONAL, role) or []) == {"dim_customer", "fct_sales"}
+    assert set(bi.refresh_views(url, MASKS, role, key=KEY) or []) == {"dim_customer",
+                                                                      "fct_sales"}  # fmt: skip
     with connect_as(access) as con:
         assert con.execute("SELECT count(*) FROM bi.fct_sales").fetchone() == (4,)
-    assert bi.refresh_views(url, PERSONAL, "armazem_bi_no_such_role") is None
+    assert bi.refresh_views(url, MASKS, "armazem_bi_no_such_role", key=KEY) is None
     # Put the full tiny warehouse back for the tests that follow.
     with psycopg.connect(url) as con:
-        con.execute("DROP SCHEMA production, raw_shop, staging, _armazem CASCADE")
+        con.execute("DROP SCHEMA production, raw_shop, staging, snapshots, _armazem CASCADE")
         con.execute(SCHEMA_SQL)
-    bi.setup(url, PERSONAL, role=role)
+    bi.setup(url, MASKS, role=role, key=KEY)
 
 
 def test_setup_again_keeps_the_password_unless_given(scratch: tuple[str, str]) -> None:
     url, role = scratch
-    again = bi.setup(url, PERSONAL, role=role)
+    again = bi.setup(url, MASKS, role=role, key=KEY)
     assert not again.created and again.password is None
     with connect_as(again) as con:  # trust auth here: this checks the role still logs in
         assert con.execute("SELECT current_user").fetchone() == (role,)
@@ -272,3 +289,104 @@ def _settings(url: str, tmp_path: Path) -> Settings:
         return load_settings(REPO / "examples/softcart/armazem.toml", "services").model_copy(
             update={"data_dir": tmp_path / "data", "warehouse_url": url}
         )
+
+
+def test_tables_created_later_are_not_readable(scratch: tuple[str, str], access) -> None:
+    """Default privileges grant the role (and PUBLIC) nothing on new tables, in any schema, even
+    where someone had made new tables readable by everyone."""
+    url, role = scratch
+    with psycopg.connect(url) as con:
+        con.execute("ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC")
+    bi.refresh_views(url, MASKS, role, key=KEY)  # what every publish does
+    with psycopg.connect(url) as con:
+        for table in ("production.later", "raw_shop.later", "public.later", "bi.later",
+                      "_armazem.later"):  # fmt: skip
+            con.execute(f"CREATE TABLE {table} AS SELECT 1 AS x")
+    try:
+        with connect_as(access) as con:
+            for table in ("production.later", "raw_shop.later", "public.later", "bi.later",
+                          "_armazem.later"):  # fmt: skip
+                with pytest.raises(psycopg.errors.InsufficientPrivilege), con.transaction():
+                    con.execute(f"SELECT * FROM {table}")
+    finally:
+        with psycopg.connect(url) as con:
+            con.execute("DROP TABLE production.later, raw_shop.later, public.later, bi.later, "
+                        "_armazem.later")  # fmt: skip
+
+
+def test_the_role_cannot_create_even_temporary_tables(access: bi.BiAccess) -> None:
+    denied = pytest.raises(psycopg.errors.InsufficientPrivilege)
+    with connect_as(access) as con, denied, con.transaction():
+        con.execute("SET TRANSACTION READ WRITE")
+        con.execute("CREATE TEMP TABLE scratch (x integer)")
+
+
+def test_the_key_is_nowhere_in_the_warehouse(scratch: tuple[str, str], access) -> None:
+    """Neither the key nor its pads (which would do as well as the key) in any view definition,
+    function, setting or text value of the database."""
+    url, _ = scratch
+    forms = [KEY, *(pad.hex() for pad in pseudonym.pads(KEY).values())]
+    with psycopg.connect(url) as con:
+        texts = [d for (d,) in con.execute("SELECT definition FROM pg_views")]
+        texts += [d for (d,) in con.execute("SELECT prosrc FROM pg_proc")]
+        texts += [str(c) for (c,) in con.execute("SELECT setconfig FROM pg_db_role_setting")]
+        columns = con.execute(
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+            "WHERE data_type IN ('text', 'bytea') AND table_schema NOT IN "
+            "('pg_catalog', 'information_schema')"
+        ).fetchall()
+        for schema, table, column in columns:
+            texts += [
+                str(v) for (v,) in con.execute(f'SELECT "{column}" FROM "{schema}"."{table}"')
+            ]
+    assert texts and not [t for t in texts if t and any(f in t for f in forms)]
+
+
+def test_without_a_key_hashed_columns_are_left_out(scratch: tuple[str, str], access) -> None:
+    """No key, no pseudonyms: never the unkeyed hash of before, the column is not shown."""
+    url, role = scratch
+    bi.refresh_views(url, MASKS, role)
+    try:
+        with connect_as(access) as con:
+            cursor = con.execute("SELECT * FROM bi.dim_customer")
+            assert "email" not in [d.name for d in cursor.description]
+            assert len(cursor.fetchall()) == 2
+    finally:
+        bi.refresh_views(url, MASKS, role, key=KEY)
+
+
+def test_setting_up_the_same_role_at_once_from_two_databases() -> None:
+    """The role is cluster-wide: two setups at the same moment (each on a database of its own)
+    both succeed, whichever creates the role."""
+    role = f"armazem_bi_test_{uuid.uuid4().hex[:10]}"
+    names = [f"{role}_{i}" for i in range(2)]
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
+        for name in names:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def set_up(name: str) -> None:
+        try:
+            with psycopg.connect(f"{SERVER}/{name}") as con:
+                con.execute(SCHEMA_SQL)
+            start.wait()
+            bi.setup(f"{SERVER}/{name}", MASKS, role=role, key=KEY)
+        except BaseException as exc:
+            errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=set_up, args=(n,)) for n in names]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert errors == []
+        for name in names:
+            with psycopg.connect(f"{SERVER}/{name}", user=role) as con:
+                assert con.execute("SELECT count(*) FROM bi.fct_sales").fetchone() == (4,)
+    finally:
+        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
+            for name in names:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'DROP ROLE IF EXISTS "{role}"')

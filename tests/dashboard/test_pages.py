@@ -13,6 +13,8 @@ Load times are printed (and kept in tests/artifacts/page_times.json), not assert
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import shutil
 from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
@@ -313,6 +315,10 @@ def test_the_tables_page_shows_marts_and_raw_tables_with_personal_data_masked(
     emails = {e for (e,) in warehouse.execute("SELECT email FROM raw_shop.customers").fetchall()}
     shown = table.inner_text()
     assert not [e for e in emails if e and e in shown]  # hashed, never in clear
+    keyed = {hmac.new(b.PSEUDONYM_KEY.encode(), e.encode(), "sha256").hexdigest() for e in emails
+             if e}  # fmt: skip
+    plain = {hashlib.sha256(e.encode()).hexdigest() for e in emails if e}
+    assert [k for k in keyed if k in shown] and not [p for p in plain if p in shown]
 
 
 def test_the_sales_forecast_is_drawn_with_the_marts_figures(

@@ -4,12 +4,15 @@ read always equal rows loaded plus rows quarantined."""
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 from tests.softcart import SOURCES
 
+from armazem.errors import ArmazemError
 from armazem.ingest import files
 from armazem.ingest.contracts import Contract, Validator
 
@@ -43,13 +46,24 @@ EXPECTED: dict[str, tuple[int, list[str]]] = {
     "log_truncated_line.log": (1, ["line 2: not a combined-format log line"]),
     "log_impossible_time.log": (1, ["line 2: time is not a valid timestamp"]),
     "log_undecodable_bytes.log": (1, ["line 2: bytes are not UTF-8"]),
-}
+    "zero_byte.csv": (0, []),
+    "csv_header_only.csv": (0, []),
+    "csv_mixed_line_endings.csv": (4, []),  # \n, \r\n, \r and none at the end: 4 rows
+    # UTF-16 read as the declared UTF-8: nothing garbled is loaded, every line is quarantined
+    # (the header's skipped; its NUL byte starts line 2). Declared as utf-16 it loads: see below.
+    "csv_utf16.csv": (0, ["csv_utf16.csv line 4: expected 4 fields, found 1",
+                          "csv_utf16.csv row 2: bytes are not UTF-8",
+                          "day: value is not a valid INTEGER"]),
+}  # fmt: skip
+# Files that stop their load with one clear line (nothing of the load is committed): the reason.
+STOPS = {"csv_gzip_cut_short.csv.gz": "csv_gzip_cut_short.csv.gz cannot be read as CSV: "
+                                      "Truncated compressed stream"}  # fmt: skip
 
 
 def reader_and_contract(path: Path):
     if path.name == "csv_duplicate_key.csv":
         return files.read_csv([path], ["id", "name"]), KEYED
-    if path.suffix == ".csv":
+    if path.suffix == ".csv" or path.name.endswith(".csv.gz"):
         return files.read_csv([path], TERMS, header=path.name != "csv_no_header.csv"), SEARCHES
     if path.suffix == ".jsonl":
         return files.read_documents(
@@ -59,7 +73,7 @@ def reader_and_contract(path: Path):
 
 
 def test_every_corpus_file_has_an_expectation() -> None:
-    assert sorted(p.name for p in CORPUS.iterdir()) == sorted(EXPECTED)
+    assert sorted(p.name for p in CORPUS.iterdir()) == sorted([*EXPECTED, *STOPS])
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -80,3 +94,58 @@ def test_bad_records_are_quarantined_with_their_reason(name: str) -> None:
         assert reason in record["reason"], (record, reason)
         assert record["record"]  # the raw record is kept, never dropped
     assert read == loaded + len(quarantined)
+
+
+@pytest.mark.parametrize("name", sorted(STOPS))
+def test_a_file_cut_short_stops_its_load_with_one_clear_line(name: str) -> None:
+    reader, contract = reader_and_contract(CORPUS / name)
+    validator = Validator(contract)
+    with pytest.raises(ArmazemError) as caught:
+        for batch in reader:
+            validator.split(batch.rows)
+    assert STOPS[name] in caught.value.problem and "\n" not in str(caught.value)
+    assert caught.value.fix
+
+
+def test_a_utf16_file_loads_when_its_encoding_is_declared() -> None:
+    reader = files.read_csv([CORPUS / "csv_utf16.csv"], TERMS, encoding="utf-16")
+    rows = [row for batch in reader for row in Validator(SEARCHES).split(batch.rows)[0].to_pylist()]
+    assert [(r["day"], r["searchterm"]) for r in rows] == [(1, "laptop"), (3, "café")]
+
+
+def test_a_file_that_grows_while_it_is_read(tmp_path: Path) -> None:
+    """A web server appends to its log while the load reads it: every line the reader got is
+    loaded once, in order, whole; what came after is left for the next load (which starts again
+    at the newest file, see files.matching)."""
+    path = tmp_path / "access.log"
+    line = '10.0.0.{n} - - [17/May/2015:10:05:03 +0000] "GET /{n} HTTP/1.1" 200 1 "-" "agent"\n'
+    path.write_text("".join(line.format(n=n) for n in range(50)))
+    reading = threading.Event()
+
+    def server() -> None:  # appends whole lines, as a web server does, once the read has begun
+        reading.wait(30)
+        with path.open("a") as log:
+            for n in range(50, 1050):
+                log.write(line.format(n=n))
+                log.flush()
+                time.sleep(0.0005)
+
+    writer = threading.Thread(target=server)
+    writer.start()
+    validator = Validator(LOGS)
+    loaded, read, quarantined = [], 0, 0
+    try:
+        for batch in files.read_access_logs([path], 20):
+            reading.set()
+            good, bad = validator.split(batch.rows)
+            read += batch.read
+            quarantined += batch.unreadable.num_rows + bad.num_rows
+            loaded += good.column("path").to_pylist()
+    finally:
+        reading.set()
+        writer.join()
+        validator.close()
+    assert read == len(loaded) + quarantined and quarantined == 0
+    assert loaded == [f"/{n}" for n in range(len(loaded))]  # a prefix of the file, in order
+    assert len(loaded) > 50  # it did grow while being read
+    assert len(path.read_text().splitlines()) >= len(loaded)

@@ -1,12 +1,21 @@
 """Exactly once under SIGKILL: kill `armazem ingest` at exact points (inside the extraction,
 between the lake commit and the warehouse commit, just before the warehouse commits) and at
 random moments, while the company keeps changing; rerun; the warehouse must equal a clean full
-load of the same source, with no duplicate key and no missing row."""
+load of the same source, with no duplicate key and no missing row.
+
+The ~90 runs are fresh processes, so each imports armazem and reads the project anew: the test
+gives them a snapshot of both taken when it starts (`frozen`), not the working tree. Two past
+failures, once each, came from runs taken while the code was being edited: a process that imports
+half-edited modules or a changed declaration fails, or loads differently from the clean load
+this process compares it with. Their cause went unrecorded because each run's stderr went to a
+pipe nobody read (which could also fill and block a chatty run); it is now kept in a file and
+shown with any failure."""
 
 from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -33,11 +42,27 @@ KILLS = 24
 MAX_TRIALS = 45
 
 
+def frozen(folder: Path) -> Path:
+    """A copy of the engine's source and of the SoftCart project (without its data) in `folder`;
+    returns the project's copy. Runs import the engine from there (PYTHONPATH comes before the
+    editable install's path), so edits to the working tree cannot reach a run."""
+    shutil.copytree(REPO / "src/armazem", folder / "src/armazem",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    shutil.copytree(REPO / "examples/softcart", folder / "softcart",
+                    ignore=shutil.ignore_patterns("data", "__pycache__"))  # fmt: skip
+    return folder / "softcart"
+
+
 def run_ingest(
-    settings: Settings, failpoint: str | None = None, kill_after: float | None = None
-) -> tuple[int, float]:
-    """Exit code (-9 when killed) and wall seconds of one `armazem ingest shop`."""
+    settings: Settings,
+    project: Path,
+    failpoint: str | None = None,
+    kill_after: float | None = None,
+) -> tuple[int, float, str]:
+    """Exit code (-9 when killed), wall seconds and the end of stderr of one `armazem ingest
+    shop`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARMAZEM_")}
+    env["PYTHONPATH"] = str(project.parent / "src")
     env.update({
         "ARMAZEM_DATA_DIR": str(settings.data_path), "ARMAZEM_SCALE": str(settings.scale),
         "ARMAZEM_BATCH_SIZE": "1000", "ARMAZEM_READ_PARTITIONS": "1",
@@ -45,17 +70,20 @@ def run_ingest(
     if failpoint:
         env["ARMAZEM_FAILPOINT"] = failpoint
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "armazem", "ingest", "shop", "--json"],
-        cwd=REPO / "examples/softcart", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    if kill_after is not None:
-        try:
-            process.wait(timeout=kill_after)
-        except subprocess.TimeoutExpired:
-            process.send_signal(signal.SIGKILL)
-    process.wait(timeout=300)
-    return process.returncode, time.perf_counter() - started
+    errors = project.parent / "stderr.log"
+    with errors.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "armazem", "ingest", "shop", "--json"],
+            cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=stderr,
+        )  # fmt: skip
+        if kill_after is not None:
+            try:
+                process.wait(timeout=kill_after)
+            except subprocess.TimeoutExpired:
+                process.send_signal(signal.SIGKILL)
+        process.wait(timeout=300)
+    tail = errors.read_text(errors="replace")[-2000:]
+    return process.returncode, time.perf_counter() - started, tail
 
 
 def shop_tables(path: Path) -> dict[str, list[tuple]]:
@@ -94,12 +122,15 @@ def assert_equals_a_clean_load(company: Settings, trial: int, what: str) -> None
 
 
 @pytest.mark.slow
-def test_sigkill_at_any_point_then_rerun_equals_a_clean_load(settings: Settings) -> None:
+def test_sigkill_at_any_point_then_rerun_equals_a_clean_load(
+    settings: Settings, tmp_path: Path
+) -> None:
     company = settings.model_copy(update={"scale": 0.02, "batch_size": 1000})
+    project = frozen(tmp_path / "frozen")
     softcart.create(company)
     rng = random.Random(20261122)
-    code, typical = run_ingest(company)  # the first load, uninterrupted: a run's length
-    assert code == 0
+    code, typical, errors = run_ingest(company, project)  # uninterrupted: a run's length
+    assert code == 0, errors
     killed = 0
     for trial in range(MAX_TRIALS):
         if killed >= KILLS:
@@ -108,11 +139,11 @@ def test_sigkill_at_any_point_then_rerun_equals_a_clean_load(settings: Settings)
             softcart.advance(company, 1)  # the source moves on between crashes
         failpoint = FAILPOINTS[trial] if trial < len(FAILPOINTS) else None
         kill_after = None if failpoint else rng.uniform(0.25, 0.98) * typical
-        code, _ = run_ingest(company, failpoint, kill_after)
-        assert code in (0, -signal.SIGKILL), f"trial {trial}: exit {code}"
+        code, _, errors = run_ingest(company, project, failpoint, kill_after)
+        assert code in (0, -signal.SIGKILL), f"trial {trial}: exit {code}\n{errors}"
         killed += code == -signal.SIGKILL
-        code, typical = run_ingest(company)
-        assert code == 0, f"trial {trial}: the rerun failed"
+        code, typical, errors = run_ingest(company, project)
+        assert code == 0, f"trial {trial}: the rerun failed\n{errors}"
         what = f"trial {trial}: {failpoint or f'killed after {kill_after:.2f}s'}"
         assert_equals_a_clean_load(company, trial, what)
     assert killed >= KILLS, f"only {killed} runs were killed in {MAX_TRIALS} trials"

@@ -262,19 +262,18 @@ def is_seeded(warehouse: Warehouse) -> bool:
     """Whether the warehouse has the table and a watermark for it (committed together)."""
     if warehouse.watermark(SOURCE, TABLE) is None:
         return False
-    with warehouse.connect() as con:
-        (found,) = con.execute(
-            "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_schema = ? AND table_name = ?",
-            [f"raw_{SOURCE}", TABLE],
-        ).fetchone()
+    ((found,),) = warehouse.query(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = $1 AND table_name = $2",
+        [f"raw_{SOURCE}", TABLE],
+    )
     return found > 0
 
 
 def warehouse_figures(warehouse: Warehouse) -> tuple[int, int]:
-    """(highest rowid, row count) of the warehouse table."""
-    with warehouse.connect() as con:
-        top, rows = con.execute(
-            f'SELECT coalesce(max("{CURSOR}"), 0), count(*) FROM "raw_{SOURCE}"."{TABLE}"'
-        ).fetchone()
+    """(highest rowid, row count) of the warehouse table. `query` takes `$1` placeholders on
+    DuckDB and PostgreSQL alike (the engines' own connections differ: `?` is DuckDB's only)."""
+    ((top, rows),) = warehouse.query(
+        f'SELECT coalesce(max("{CURSOR}"), 0), count(*) FROM "raw_{SOURCE}"."{TABLE}"'
+    )
     return int(top), int(rows)

@@ -57,7 +57,8 @@ def register(app: typer.Typer, settings_factory: SettingsFactory) -> None:
     ) -> None:
         """Create or refresh the read-only BI role (PostgreSQL warehouse: services profile).
 
-        It reads the production marts only, through views with e-mails hashed. A new role's
+        It reads the production marts only, e-mails as keyed pseudonyms (ARMAZEM_PSEUDONYM_KEY;
+        without it they are left out). A new role's
         password is BI_PASSWORD if set, else generated and printed once; an existing role keeps
         its password unless BI_PASSWORD is set."""
         from armazem.dashboard import bi as bi_access
@@ -73,8 +74,9 @@ def register(app: typer.Typer, settings_factory: SettingsFactory) -> None:
 
         personal = load_project(settings).section.personal
         access = bi_access.setup(
-            settings.warehouse_url, personal, role, os.environ.get("BI_PASSWORD")
-        )
+            settings.warehouse_url, personal, role, os.environ.get("BI_PASSWORD"),
+            key=settings.pseudonym,
+        )  # fmt: skip
         path = bi_access.write_pbids(out or settings.data_path / "armazem.pbids", access)
         _print_access(access, path)
 
@@ -97,8 +99,8 @@ def register(app: typer.Typer, settings_factory: SettingsFactory) -> None:
 def _print_access(access: Any, pbids: Path) -> None:
     lines = [
         f"BI role {access.role} {'created' if access.created else 'refreshed'}: it reads "
-        f"{len(access.views)} production marts as views in schema {access.schema} "
-        "(e-mails hashed, names left out), and nothing else.",
+        f"{len(access.views)} production marts in schema {access.schema} "
+        "(personal data pseudonymised or left out), and nothing else.",
         f"  host      {access.host}",
         f"  port      {access.port}",
         f"  database  {access.database}",

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from armazem.dashboard.db import Reader, Rows
+from armazem.dashboard import pseudonym
+from armazem.dashboard.db import BI_SCHEMA, PostgresReader, Reader, Rows
 from armazem.errors import ArmazemError
 from armazem.names import quote
 
@@ -138,16 +139,33 @@ def missing_tables(reader: Reader, schema: str, tables: tuple[str, ...]) -> list
     return [t for t in tables if t not in present]
 
 
-def preview(reader: Reader, schema: str, table: str, personal: tuple[tuple[str, str], ...]) -> Rows:
+def preview(
+    reader: Reader,
+    schema: str,
+    table: str,
+    personal: tuple[tuple[str, str], ...],
+    key: str | None = None,
+) -> Rows:
     """The first rows of a table, personal data masked (the Tables page); `personal` holds
-    (column, hash or drop) pairs."""
+    (column, hash or drop) pairs. A `hash` column shows its keyed pseudonym (the pseudonym key
+    `key`), the one BI sees; without a key it is left out. The BI schema's relations are masked
+    already and shown as they are."""
     columns = table_columns(reader, schema, table)
     if not columns:
         raise ArmazemError(f"{schema}.{table} does not exist", "pick a table from the list")
+    params: dict[str, object] = {"limit": PREVIEW_ROWS}
+    masks = {c: p for c, p in personal if c in columns}
+    if schema == BI_SCHEMA:
+        masks = {}
+    elif key is None:
+        masks = {c: "drop" for c in masks}
+    elif "hash" in masks.values():  # DuckDB refuses parameters a statement does not use
+        params.update(pseudonym.pads(key))
+    sql = pseudonym.READER_SQL[isinstance(reader, PostgresReader)]
     return reader.fetch(
-        f"SELECT {masked_select(columns, dict(personal))} FROM {quote(schema)}.{quote(table)} "
+        f"SELECT {masked_select(columns, masks, sql)} FROM {quote(schema)}.{quote(table)} "
         "LIMIT $limit",
-        {"limit": PREVIEW_ROWS},
+        params,
     )
 
 
@@ -155,9 +173,7 @@ def row_count(reader: Reader, schema: str, table: str) -> int:
     return int(reader.fetch(f"SELECT count(*) FROM {quote(schema)}.{quote(table)}").rows[0][0])
 
 
-def masked_select(
-    columns: list[str], personal: Mapping[str, str], hash_sql: str = "md5({})"
-) -> str:
+def masked_select(columns: list[str], personal: Mapping[str, str], hash_sql: str) -> str:
     """The select list that shows a table's columns with personal data masked, as the project
     declares it (`[project] personal`, column -> hash or drop): hashed with `hash_sql`, or left
     out. A hash keeps a column usable for counting and joining, without the value."""

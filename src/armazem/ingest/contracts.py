@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import tempfile
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Literal
 
 import duckdb
@@ -18,6 +20,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 QUARANTINE_SCHEMA = pa.schema([("reason", pa.string()), ("record", pa.string())])
+# Dates and times given as text must be valid as written: DuckDB's cast alone would turn
+# `24:00:00` into the next day, drop an offset (`10:00+02` becomes 10:00), truncate a DATE's time
+# or nanoseconds, and read `infinity` or `epoch` as dates. It already refuses impossible days
+# (`2023-02-29`, `2024-04-31`) and out-of-range fields; these shapes refuse the rest.
+_DAY = r"\d{4}-\d{1,2}-\d{1,2}"
+_TIME = r"(?:[ T](?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,6})?)?)?"
+_TEXT_SHAPES = {
+    "DATE": rf"\s*{_DAY}\s*",
+    "TIMESTAMP": rf"\s*{_DAY}{_TIME}(?:Z|[+-]00(?::?00)?)?\s*",  # UTC: no other offset
+    "TIMESTAMPTZ": rf"\s*{_DAY}{_TIME}(?:Z|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?\s*",
+}
+_TEXT_SHAPES["TIMESTAMP WITH TIME ZONE"] = _TEXT_SHAPES["TIMESTAMPTZ"]
+KEYS_MEMORY = "128MB"  # the validator's DuckDB when it remembers keys: past this, they go to disk
 RAW = ":raw"  # suffix of a column's raw value beside its typed value
 INDEX = "_i"  # the row's position in its batch
 
@@ -57,13 +72,20 @@ class Contract:
         types = warehouse_types(pa.schema([schema.field(name) for name in new]))
         return replace(self, columns={**self.columns, **types})
 
-    def reason_sql(self) -> str:
+    def reason_sql(self, text_columns: frozenset[str] = frozenset()) -> str:
         """One CASE expression naming the first broken promise of a row, or NULL. It runs over
-        the typed columns, with each raw value beside its column as `"<name>:raw"`."""
+        the typed columns, with each raw value beside its column as `"<name>:raw"`.
+        `text_columns` are those whose raw values are text: a date or time among them must
+        also have a shape that casts without being normalised."""
         cases = []
         for name, kind in self.columns.items():
-            cases.append((f"{_quote(name + RAW)} IS NOT NULL AND {_quote(name)} IS NULL",
-                          f"{name}: value is not a valid {kind}"))  # fmt: skip
+            raw, typed = _quote(name + RAW), _quote(name)
+            invalid = f"{raw} IS NOT NULL AND {typed} IS NULL"
+            shape = _TEXT_SHAPES.get(" ".join(kind.upper().split()))
+            if shape is not None and name in text_columns:
+                as_written = f"regexp_full_match({raw}, '{_escape(shape)}')"
+                invalid = f"{raw} IS NOT NULL AND ({typed} IS NULL OR NOT {as_written})"
+            cases.append((invalid, f"{name}: value is not a valid {kind}"))
         for name in dict.fromkeys((*self.key, *self.required)):
             cases.append((f"{_quote(name)} IS NULL", f"{name} is missing"))
         for reason, condition in self.rules.items():
@@ -80,13 +102,26 @@ class Contract:
 
 class Validator:
     """Splits batches by a contract. One per table load: it remembers the keys already seen, so a
-    key repeated in a later batch is caught too."""
+    key repeated in a later batch is caught too.
+
+    Those keys grow with the load, so they live in a DuckDB file of a temporary folder, under a
+    memory limit that makes DuckDB keep them on disk: memory stays flat however many rows a load
+    has (tests/ingest/test_duplicate_keys.py measures it). Each batch's distinct keys are the
+    small side of the join that finds the ones seen before; the seen keys are only scanned.
+    """
 
     def __init__(self, contract: Contract, cursor: str | None = None) -> None:
         self.contract = contract
         self.cursor = cursor
         self.highest: object = None  # the cursor's highest value among rows seen
-        self.con = duckdb.connect(config={"memory_limit": "512MB"})
+        self.remember_keys = bool(contract.key) and not contract.key_enforced_by_source
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        if self.remember_keys:
+            self._folder = tempfile.TemporaryDirectory(prefix="armazem-keys-")
+            path = Path(self._folder.name) / "keys.duckdb"
+            self.con = duckdb.connect(str(path), config={"memory_limit": KEYS_MEMORY})
+        else:
+            self.con = duckdb.connect(config={"memory_limit": "512MB"})
         self.columns = ", ".join(_quote(c) for c in contract.columns)
         self.schema = (
             self.con.execute(
@@ -96,7 +131,6 @@ class Validator:
             .to_arrow_table()
             .schema
         )
-        self.remember_keys = bool(contract.key) and not contract.key_enforced_by_source
         if self.remember_keys:
             keys = ", ".join(f"{_quote(k)} {contract.columns[k]}" for k in contract.key)
             self.con.execute(f"CREATE TABLE seen ({keys})")
@@ -115,9 +149,10 @@ class Validator:
         batch = _narrow_decimals(batch, self.schema)
         self.con.register("batch", batch.append_column(INDEX, pa.array(range(batch.num_rows))))
         checked = self.con.execute(
+            f"WITH typed AS (SELECT {self.contract.try_cast_sql()}, {INDEX} FROM batch) "
             f"SELECT {self.columns}, {INDEX}, "
-            f"coalesce({self.contract.reason_sql()}, {self._duplicate_sql()}) AS _reason "
-            f"FROM (SELECT {self.contract.try_cast_sql()}, {INDEX} FROM batch) AS typed"
+            f"coalesce({self.contract.reason_sql(_text_columns(batch))}, "
+            f"{self._duplicate_sql()}) AS _reason FROM {self._rows_and_seen_keys()}"
         ).to_arrow_table()
         self.con.unregister("batch")
         ok = pc.is_null(checked.column("_reason"))
@@ -138,18 +173,32 @@ class Validator:
                 self.highest = top
         return good.cast(self.schema), bad
 
+    def _rows_and_seen_keys(self) -> str:
+        """The typed rows, each with `_seen_0` not null when its key was seen in a batch before."""
+        if not self.remember_keys:
+            return "typed"
+        key = [_quote(k) for k in self.contract.key]
+        seen = ", ".join(f"b.{k} AS _seen_{i}" for i, k in enumerate(key))
+        earlier = (
+            f"SELECT DISTINCT {seen} FROM (SELECT DISTINCT {', '.join(key)} FROM typed) AS b "
+            f"JOIN seen AS s ON {' AND '.join(f'b.{k} = s.{k}' for k in key)}"
+        )
+        same = " AND ".join(f"typed.{k} = e._seen_{i}" for i, k in enumerate(key))
+        return f"typed LEFT JOIN ({earlier}) AS e ON {same}"
+
     def _duplicate_sql(self) -> str:
         if not self.remember_keys:
             return "NULL"
-        keys = ", ".join(_quote(k) for k in self.contract.key)
-        same = " AND ".join(f"s.{_quote(k)} = typed.{_quote(k)}" for k in self.contract.key)
+        keys = ", ".join(f"typed.{_quote(k)}" for k in self.contract.key)
         return (
-            f"CASE WHEN count(*) OVER (PARTITION BY {keys}) > 1 "
-            f"OR EXISTS (SELECT 1 FROM seen s WHERE {same}) THEN 'duplicate key in this load' END"
+            f"CASE WHEN count(*) OVER (PARTITION BY {keys}) > 1 OR e._seen_0 IS NOT NULL "
+            f"THEN 'duplicate key in this load' END"
         )
 
     def close(self) -> None:
         self.con.close()
+        if self._folder is not None:
+            self._folder.cleanup()
 
 
 class ContractError(Exception):
@@ -197,6 +246,11 @@ def _whole_batch(batch: pa.Table, reason: str) -> pa.Table:
     return pa.table(
         {"reason": [reason] * len(records), "record": records}, schema=QUARANTINE_SCHEMA
     )
+
+
+def _text_columns(batch: pa.Table) -> frozenset[str]:
+    text = (pa.types.is_string, pa.types.is_large_string)
+    return frozenset(f.name for f in batch.schema if any(is_text(f.type) for is_text in text))
 
 
 def _nulls(contract: Contract) -> str:

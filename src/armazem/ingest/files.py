@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -24,6 +24,7 @@ COMBINED_LOG = (
     r'(?P<protocol>[^"]*)" (?P<status>\d{3}) (?P<bytes>\d+|-) "(?P<referrer>[^"]*)" '
     r'"(?P<user_agent>[^"]*)"$'
 )
+LOG_TIME = "%d/%b/%Y:%H:%M:%S"  # an access log's local time; its UTC offset follows
 # The columns every file reader adds to each row: the file and the row (or line) it came from.
 ORIGIN_TYPES = {"source_file": "VARCHAR", "row_number": "BIGINT"}
 ORIGIN = tuple(ORIGIN_TYPES)
@@ -107,24 +108,16 @@ def read_csv(
                              f"fields, found {row.actual_columns}", row.text or ""))  # fmt: skip
             return "skip"
 
-        reader = pacsv.open_csv(
-            path,
-            read_options=pacsv.ReadOptions(
-                column_names=columns,
-                skip_rows=1 if header else 0,
-                encoding=encoding,
-                block_size=block_size,
-                use_threads=False,  # pyarrow knows a bad row's line number only single-threaded
-            ),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
-            # Bytes, not text: a value that is not UTF-8 quarantines its row instead of the file;
-            # an empty field is a missing value.
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(columns, pa.binary()), strings_can_be_null=True
-            ),
-        )
+        if path.stat().st_size == 0:  # no records (pyarrow calls it an error)
+            continue
+        try:
+            reader = _open_csv(path, columns, header, delimiter, encoding, block_size, on_invalid)
+        except (pa.ArrowInvalid, OSError) as exc:  # OSError: e.g. a gzip file cut short
+            if isinstance(exc, pa.ArrowInvalid) and _header_only(exc):  # no records after it
+                continue
+            raise _not_csv(path, exc) from None
         position = 0
-        for record_batch in reader:
+        for record_batch in _guarded(reader, path):
             numbers = range(position + 1, position + record_batch.num_rows + 1)
             position += record_batch.num_rows
             rows, undecodable = _decoded(pa.Table.from_batches([record_batch]))
@@ -141,6 +134,58 @@ def read_csv(
         if rejected:
             empty = pa.table({c: pa.array([], pa.string()) for c in columns})
             yield Batch(_with_origin(empty, path, []), unreadable(rejected))
+
+
+def _open_csv(
+    path: Path,
+    columns: list[str],
+    header: bool,
+    delimiter: str,
+    encoding: str,
+    block_size: int,
+    on_invalid: Callable[[pacsv.InvalidRow], str],
+) -> pacsv.CSVStreamingReader:
+    return pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(
+            column_names=columns,
+            skip_rows=1 if header else 0,
+            encoding=encoding,
+            block_size=block_size,
+            use_threads=False,  # pyarrow knows a bad row's line number only single-threaded
+        ),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
+        # Bytes, not text: a value that is not UTF-8 quarantines its row instead of the file;
+        # an empty field is a missing value.
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(columns, pa.binary()), strings_can_be_null=True
+        ),
+    )
+
+
+def _guarded(reader: pacsv.CSVStreamingReader, path: Path) -> Iterator[pa.RecordBatch]:
+    """The reader's batches; a file pyarrow cannot parse on (e.g. a quote never closed) stops
+    the load with one line naming it, before anything of it is committed."""
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
+            raise _not_csv(path, exc) from None
+        yield batch
+
+
+def _header_only(exc: pa.ArrowInvalid) -> bool:
+    return "Empty CSV file" in str(exc) or "Could not skip initial" in str(exc)
+
+
+def _not_csv(path: Path, exc: Exception) -> ArmazemError:
+    """A file pyarrow cannot go on parsing; one that happens: a row with both the wrong number
+    of fields and bytes that are not UTF-8 (pyarrow decodes the row before handing it over)."""
+    reason = " ".join(str(exc).split())[:200]
+    return ArmazemError(f"{path.name} cannot be read as CSV: {reason}",
+                        "repair or remove the file, then load again")  # fmt: skip
 
 
 def read_documents(
@@ -182,10 +227,7 @@ def read_access_logs(paths: Iterable[Path], batch_size: int) -> Reader:
                 except UnicodeDecodeError:
                     rejected.append((f"{path.name} line {number}: bytes are not UTF-8", _text(raw)))
             parsed = pc.extract_regex(pa.array(text, pa.string()), COMBINED_LOG)
-            times = pc.strptime(
-                pc.struct_field(parsed, "time"), format="%d/%b/%Y:%H:%M:%S %z", unit="s",
-                error_is_null=True,
-            ).cast(pa.timestamp("s"))  # fmt: skip
+            times = _log_times(pc.struct_field(parsed, "time"))
             ok = pc.and_kleene(pc.is_valid(parsed), pc.is_valid(times))
             for number, line, fine, form in zip(
                 numbers, text, ok.to_pylist(), pc.is_valid(parsed).to_pylist(), strict=True
@@ -203,6 +245,21 @@ def read_access_logs(paths: Iterable[Path], batch_size: int) -> Reader:
             columns["bytes"] = pc.if_else(pc.equal(columns["bytes"], "-"), "0", columns["bytes"])
             kept = pc.filter(pa.array(numbers, pa.int64()), ok).to_pylist()
             yield Batch(_with_origin(pa.table(columns), path, kept), unreadable(rejected))
+
+
+def _log_times(stamps: pa.Array) -> pa.Array:
+    """`10/Oct/2000:13:55:36 -0700` as UTC, or null unless valid exactly as written.
+
+    Arrow's strptime checks each field's range but not the day against its month, so
+    `31/Apr/2024` would come out as 1 May. A local time that does not print back as the same
+    text (the month's name in any case) is not a real time: null, and the line is quarantined.
+    """
+    zone = r"[+-](?:[01]\d|2[0-3])[0-5]\d"  # strptime's %z takes +9900 too
+    local = pc.struct_field(pc.extract_regex(stamps, rf"^(?P<local>\S+) {zone}$"), "local")
+    written = pc.strptime(local, format=LOG_TIME, unit="s", error_is_null=True)
+    same = pc.equal(pc.utf8_lower(pc.strftime(written, format=LOG_TIME)), pc.utf8_lower(local))
+    times = pc.strptime(stamps, format=f"{LOG_TIME} %z", unit="s", error_is_null=True)
+    return pc.if_else(same, times.cast(pa.timestamp("s")), pa.scalar(None, pa.timestamp("s")))
 
 
 def read_parquet(paths: Iterable[Path], batch_size: int) -> Reader:

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal, get_args
-from urllib.parse import urljoin
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import httpx
 import pyarrow as pa
@@ -96,12 +96,13 @@ def _pages(
 ) -> Iterator[tuple[str, list[Any]]]:
     """(page URL, records) for each page, in order, until the pagination says there is no more."""
     next_url, query, number = url, dict(params), 1
+    hidden = frozenset(params)
     seen: set[str] = set()
     while True:
         if pagination == "page":
             query = {**params, PAGE_PARAM: number}
-        response = _get(http, next_url, query)
-        page_url = redact_url(str(response.url))
+        response = _get(http, next_url, query, hidden)
+        page_url = shown(str(response.url), hidden)
         body = _body(response, page_url)
         records = _records(body, records_key, page_url)
         if pagination == "page" and not records:
@@ -124,13 +125,25 @@ def _pages(
             continue
         if step in seen:  # an API that points back at a page already read would never end
             raise ArmazemError(
-                f"{page_url} leads back to a page already read ({redact_url(step)})",
+                f"{page_url} leads back to a page already read ({shown(step, hidden)})",
                 "check the pagination style (page, cursor or link) for this API",
             )
         seen.add(step)
 
 
-def _get(http: httpx.Client, url: str, params: dict[str, Any]) -> httpx.Response:
+def shown(url: str, hidden: frozenset[str] = frozenset()) -> str:
+    """A URL fit for a message or a quarantine reason: no password, and the values of the query
+    parameters in `hidden` (the declared ones, where API keys go) masked."""
+    parts = urlsplit(redact_url(url))
+    if not hidden or not parts.query:
+        return parts.geturl()
+    pairs = [(k, "***" if k in hidden else v) for k, v in parse_qsl(parts.query, True)]
+    return parts._replace(query=urlencode(pairs, safe="*")).geturl()
+
+
+def _get(
+    http: httpx.Client, url: str, params: dict[str, Any], hidden: frozenset[str]
+) -> httpx.Response:
     """One GET, tried again on 429, 5xx, timeouts and failed connections; other 4xx fail."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         last = attempt == MAX_ATTEMPTS
@@ -138,19 +151,19 @@ def _get(http: httpx.Client, url: str, params: dict[str, Any]) -> httpx.Response
             response = http.get(url, params=params or None)
         except httpx.TransportError as exc:
             if last:
-                raise _unreachable(url, exc) from None
+                raise _unreachable(shown(url, hidden), exc) from None
             time.sleep(_backoff(attempt))
             continue
         if response.status_code == 429 or response.status_code >= 500:
             wait = _retry_after(response)
             if wait is not None and wait > MAX_WAIT:
-                raise _status_error(response, f"it asks to wait {wait:.0f} s") from None
+                raise _status_error(response, hidden, f"it asks to wait {wait:.0f} s") from None
             if last:
-                raise _status_error(response, f"after {MAX_ATTEMPTS} tries")
+                raise _status_error(response, hidden, f"after {MAX_ATTEMPTS} tries")
             time.sleep(wait if wait is not None else _backoff(attempt))
             continue
         if not response.is_success:
-            raise _status_error(response)
+            raise _status_error(response, hidden)
         return response
     raise AssertionError("unreachable: the last attempt returns or raises")
 
@@ -177,9 +190,11 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def _status_error(response: httpx.Response, detail: str = "") -> ArmazemError:
+def _status_error(
+    response: httpx.Response, hidden: frozenset[str], detail: str = ""
+) -> ArmazemError:
     code = response.status_code
-    problem = f"{redact_url(str(response.url))} answered {code} {response.reason_phrase}"
+    problem = f"{shown(str(response.url), hidden)} answered {code} {response.reason_phrase}"
     problem += f" ({detail})" if detail else ""
     excerpt = response.text[:200].strip() if response.content else ""
     if excerpt:
@@ -197,8 +212,7 @@ def _status_error(response: httpx.Response, detail: str = "") -> ArmazemError:
     return ArmazemError(problem, fix)
 
 
-def _unreachable(url: str, exc: httpx.TransportError) -> ArmazemError:
-    where = redact_url(url)
+def _unreachable(where: str, exc: httpx.TransportError) -> ArmazemError:
     if isinstance(exc, httpx.TimeoutException):
         return ArmazemError(
             f"{where} did not answer in time ({type(exc).__name__}, {MAX_ATTEMPTS} tries)",

@@ -100,9 +100,9 @@ def publish_marts(settings: Settings, run_id: str = "") -> Outcome:
     project = load_project(settings)
     published = publish(open_warehouse(settings), tuple(project.section.publish), run_id)
     if settings.warehouse_kind == "postgresql":
-        refresh_views(
-            settings.warehouse_url, project.section.personal
-        )  # the BI role's views went with the old production
+        refresh_views(  # the BI role's views went with the old production
+            settings.warehouse_url, project.section.personal, key=settings.pseudonym
+        )
     return Outcome(sum(published.values()), f"{len(published)} marts to production", published)
 
 

@@ -28,7 +28,8 @@ def render() -> None:
         table = st.selectbox("Table", tables, key="table_name")
     rows = ui.query(reader, queries.row_count, schema, table)
     personal = dict(ctx.project.section.personal)
-    preview = ui.query(reader, queries.preview, schema, table, tuple(sorted(personal.items())))
+    masks = tuple(sorted(personal.items()))
+    preview = ui.query(reader, queries.preview, schema, table, masks, ctx.settings.pseudonym)
     st.caption(
         f"{schema}.{table}: {fmt.count(rows)} rows; the first {len(preview)} shown"
         + (f", personal columns masked ({', '.join(sorted(personal))})" if personal else "")
