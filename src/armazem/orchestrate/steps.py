@@ -9,7 +9,7 @@ from armazem.ingest.pipeline import RowsCallback, ingest
 from armazem.ingest.sources import SourceTable
 from armazem.orchestrate.runner import Outcome, Runner, StepFailed
 from armazem.project import load_project
-from armazem.project.simulator import Progress
+from armazem.project.simulator import Progress, serving
 from armazem.project.simulator import load as simulator
 from armazem.settings import Settings
 from armazem.warehouse import open_warehouse
@@ -37,7 +37,8 @@ def load(
     on_rows: RowsCallback | None = None,
     full_refresh: bool = False,
 ) -> Outcome:
-    results = ingest(settings, names, on_start, on_rows, full_refresh)
+    with serving(settings, load_project(settings).section.simulator) as served:
+        results = ingest(served, names, on_start, on_rows, full_refresh)
     quarantined = sum(r.quarantined for r in results)
     detail = f"{len(results)} tables, {quarantined:,} rows quarantined"
     return Outcome(sum(r.read for r in results), detail, results)
