@@ -194,7 +194,9 @@ def _positions(rng, employments, department, level) -> dict[str, np.ndarray]:
     dept = np.concatenate([r[2][r[5]] for r in rows])
     lvl = np.concatenate([r[3][r[5]] for r in rows])
     reason = np.concatenate([np.broadcast_to(r[4], len(r[0]))[r[5]] for r in rows])
-    order = np.lexsort((when, w))
+    # Numbered in time order, so a row that appears later always has a higher id (a reader
+    # that appends by id misses none).
+    order = np.lexsort((w, when))
     w, when, dept, lvl, reason = w[order], when[order], dept[order], lvl[order], reason[order]
     family = DEPARTMENT_FAMILY[dept - 1]
     head_of = np.arange(1, N_DEPARTMENTS + 1)  # worker i+1 heads department i+1
@@ -245,12 +247,14 @@ def _salaries(rng, employments, positions, level) -> dict[str, np.ndarray]:
     first_of_worker = np.r_[True, w[1:] != w[:-1]]
     group_start = np.maximum.accumulate(np.where(first_of_worker, np.arange(len(w)), 0))
     growth = np.exp(log - log[group_start] + np.log(factor[group_start]))
+    salary = np.round(initial[w - 1] * growth, 2)
+    by_time = np.lexsort((w, when))  # numbered in time order, as positions are
     return {
         "salary_id": np.arange(1, len(w) + 1),
-        "worker_id": w,
-        "effective_date": when,
-        "annual_salary": np.round(initial[w - 1] * growth, 2),
-        "reason": kind,
+        "worker_id": w[by_time],
+        "effective_date": when[by_time],
+        "annual_salary": salary[by_time],
+        "reason": kind[by_time],
     }
 
 
