@@ -42,6 +42,9 @@ def query(settings: Settings, system: str, sql: str) -> list[tuple]:
 
 def test_same_seed_same_company_and_another_seed_another() -> None:
     first, again, other = (people.workforce(s, SCALE) for s in (7, 7, 8))
+    assert not np.array_equal(
+        first.salaries["annual_salary"][:20], other.salaries["annual_salary"][:20]
+    )
     for name in ("employments", "positions", "salaries"):
         for column, values in getattr(first, name).items():
             other_values = getattr(again, name)[column]
@@ -133,7 +136,10 @@ def test_engineering_has_the_edge_cases_of_dora(company: Settings) -> None:
                      "GROUP BY body HAVING count(*) > 1")  # fmt: skip
     assert repeated and all("root cause: " in b for (b,) in repeated)
     # A successful deployment ships every commit landed since the repository's previous one.
-    several = query(company, "githost", """
+    several = query(
+        company,
+        "githost",
+        """
         WITH ok AS (SELECT d.deployment_id, d.repository_id, c.committed_at AS head_at
                     FROM deployments d JOIN commits c ON c.sha = d.sha
                     JOIN deployment_statuses s ON s.deployment_id = d.deployment_id
@@ -143,7 +149,8 @@ def test_engineering_has_the_edge_cases_of_dora(company: Settings) -> None:
                   FROM ok)
         SELECT count(*) FROM spans s JOIN commits c ON c.repository_id = s.repository_id
         AND c.committed_at <= s.head_at AND c.committed_at > s.prev_at
-        GROUP BY s.deployment_id HAVING count(*) > 1""")
+        GROUP BY s.deployment_id HAVING count(*) > 1""",
+    )
     assert len(several) > 10
     failed = query(company, "githost", "SELECT count(*) FROM deployment_statuses "
                    "WHERE state = 'failure'")[0][0]  # fmt: skip

@@ -66,8 +66,8 @@ def expected_counts(settings: Settings) -> dict[str, int]:
     counts = {}
     for system, tables in SQL_TABLES.items():
         for table in tables:
-            counts[f"raw_{system}.{table}"] = source(settings, system,
-                                                     f"SELECT count(*) FROM {table}")[0][0]  # fmt: skip
+            sql = f"SELECT count(*) FROM {table}"
+            counts[f"raw_{system}.{table}"] = source(settings, system, sql)[0][0]
     for raw, table in API_TABLES.items():
         counts[f"raw_githost.{raw}"] = source(settings, "githost",
                                               f"SELECT count(*) FROM {table}")[0][0]  # fmt: skip
