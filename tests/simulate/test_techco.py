@@ -69,15 +69,29 @@ def test_hr_has_a_rehire_a_renamed_department_and_every_kind_of_exit(company: Se
     rehired = query(company, "hr", "SELECT worker_id FROM employments WHERE is_rehire = 1")
     assert len(rehired) == 1
     (worker,) = rehired[0]
-    spells = query(company, "hr", f"SELECT hire_date, termination_date FROM employments "
-                   f"WHERE worker_id = {worker} ORDER BY hire_date")  # fmt: skip
+    spells = query(
+        company,
+        "hr",
+        f"SELECT hire_date, termination_date FROM employments "
+        f"WHERE worker_id = {worker} ORDER BY hire_date",
+    )
     assert len(spells) == 2 and spells[0][1] is not None and spells[0][1] < spells[1][0]
-    names = query(company, "hr", "SELECT department_id, name FROM department_names "
-                  "WHERE department_id IN (SELECT department_id FROM department_names "
-                  "GROUP BY department_id HAVING count(*) > 1) ORDER BY valid_from")  # fmt: skip
+    names = query(
+        company,
+        "hr",
+        "SELECT department_id, name FROM department_names "
+        "WHERE department_id IN (SELECT department_id FROM department_names "
+        "GROUP BY department_id HAVING count(*) > 1) ORDER BY valid_from",
+    )
     assert [n for _, n in names] == ["Customer Care", "Customer Support"]
-    kinds = dict(query(company, "hr", "SELECT termination_kind, count(*) FROM employments "
-                       "WHERE termination_kind IS NOT NULL GROUP BY 1"))  # fmt: skip
+    kinds = dict(
+        query(
+            company,
+            "hr",
+            "SELECT termination_kind, count(*) FROM employments "
+            "WHERE termination_kind IS NOT NULL GROUP BY 1",
+        )
+    )
     assert kinds.keys() == {"voluntary", "involuntary"}
     assert query(company, "hr", "SELECT count(*) FROM employments WHERE is_regrettable = 1")[0][0]
     moves = dict(query(company, "hr", "SELECT reason, count(*) FROM positions GROUP BY 1"))
@@ -90,7 +104,8 @@ def test_payroll_journals_agree_with_hr_salaries(company: Settings) -> None:
     hr = company.local_file(company.connections["hr"])
     for month_end in ("2023-06-30", "2024-12-31", "2025-11-30"):
         with sqlite3.connect(hr) as con:
-            expected = dict(con.execute(f"""
+            expected = dict(
+                con.execute(f"""
                 WITH active AS (SELECT DISTINCT worker_id FROM employments
                                 WHERE hire_date <= '{month_end}' AND (termination_date IS NULL
                                       OR termination_date >= '{month_end}')),
@@ -103,37 +118,64 @@ def test_payroll_journals_agree_with_hr_salaries(company: Settings) -> None:
                              WHERE x.worker_id = p.worker_id AND x.valid_from <= '{month_end}'))
                 SELECT d.department_id, round(sum(p.monthly), 2) FROM active a
                 JOIN pay p USING (worker_id) JOIN dept d USING (worker_id)
-                GROUP BY 1""").fetchall())  # fmt: skip
-        booked = dict(query(company, "finance", f"""
+                GROUP BY 1""").fetchall()
+            )
+        booked = dict(
+            query(
+                company,
+                "finance",
+                f"""
             SELECT l.department_id, round(sum(l.debit), 2) FROM journal_lines l
             JOIN journal_entries e USING (journal_entry_id)
             WHERE e.kind = 'payroll' AND e.entry_date = '{month_end}' AND l.debit > 0
-            GROUP BY 1"""))  # fmt: skip
+            GROUP BY 1""",
+            )
+        )
         assert booked == pytest.approx(expected, abs=0.011), month_end
         assert len(booked) >= 8
 
 
 def test_the_ledger_balances_and_has_late_entries(company: Settings) -> None:
-    ((debit, credit),) = query(company, "finance",
-                               "SELECT sum(debit), sum(credit) FROM journal_lines")  # fmt: skip
+    ((debit, credit),) = query(
+        company, "finance", "SELECT sum(debit), sum(credit) FROM journal_lines"
+    )
     assert debit == pytest.approx(credit)
-    unbalanced = query(company, "finance", "SELECT journal_entry_id FROM journal_lines GROUP BY 1 "
-                       "HAVING abs(sum(debit) - sum(credit)) > 0.001")  # fmt: skip
+    unbalanced = query(
+        company,
+        "finance",
+        "SELECT journal_entry_id FROM journal_lines GROUP BY 1 "
+        "HAVING abs(sum(debit) - sum(credit)) > 0.001",
+    )
     assert unbalanced == []
-    late = query(company, "finance", "SELECT count(*) FROM journal_entries "
-                 "WHERE julianday(posted_at) - julianday(entry_date) > 5")[0][0]  # fmt: skip
+    late = query(
+        company,
+        "finance",
+        "SELECT count(*) FROM journal_entries "
+        "WHERE julianday(posted_at) - julianday(entry_date) > 5",
+    )[0][0]
     assert late > 0
-    tagged = query(company, "finance", "SELECT count(*) FROM journal_lines "
-                   "WHERE project_id IS NOT NULL AND department_id IS NOT NULL")[0][0]  # fmt: skip
+    tagged = query(
+        company,
+        "finance",
+        "SELECT count(*) FROM journal_lines "
+        "WHERE project_id IS NOT NULL AND department_id IS NOT NULL",
+    )[0][0]
     assert tagged > 0
 
 
 def test_engineering_has_the_edge_cases_of_dora(company: Settings) -> None:
-    no_review = query(company, "githost", "SELECT count(*) FROM pulls p WHERE NOT EXISTS "
-                      "(SELECT 1 FROM reviews r WHERE r.pull_id = p.pull_id)")[0][0]  # fmt: skip
+    no_review = query(
+        company,
+        "githost",
+        "SELECT count(*) FROM pulls p WHERE NOT EXISTS "
+        "(SELECT 1 FROM reviews r WHERE r.pull_id = p.pull_id)",
+    )[0][0]
     assert no_review > 0
-    repeated = query(company, "githost", "SELECT body FROM issues WHERE labels = 'incident' "
-                     "GROUP BY body HAVING count(*) > 1")  # fmt: skip
+    repeated = query(
+        company,
+        "githost",
+        "SELECT body FROM issues WHERE labels = 'incident' GROUP BY body HAVING count(*) > 1",
+    )
     assert repeated and all("root cause: " in b for (b,) in repeated)
     # A successful deployment ships every commit landed since the repository's previous one.
     several = query(
@@ -152,8 +194,9 @@ def test_engineering_has_the_edge_cases_of_dora(company: Settings) -> None:
         GROUP BY s.deployment_id HAVING count(*) > 1""",
     )
     assert len(several) > 10
-    failed = query(company, "githost", "SELECT count(*) FROM deployment_statuses "
-                   "WHERE state = 'failure'")[0][0]  # fmt: skip
+    failed = query(
+        company, "githost", "SELECT count(*) FROM deployment_statuses WHERE state = 'failure'"
+    )[0][0]
     assert failed > 0
 
 
@@ -213,20 +256,38 @@ def test_advance_only_adds(tmp_path: Path) -> None:
 def test_the_git_api_paginates_limits_rates_and_fails_now_and_then(company: Settings) -> None:
     database = company.local_file(company.connections["githost"])
     (commits,) = query(company, "githost", "SELECT count(*) FROM commits")[0]
-    (incidents,) = query(company, "githost", "SELECT count(*) FROM issues "
-                         "WHERE labels = 'incident'")[0]  # fmt: skip
+    (incidents,) = query(
+        company, "githost", "SELECT count(*) FROM issues WHERE labels = 'incident'"
+    )[0]
     with githost.serving(database, fault_every=5) as api:
         first = httpx.get(f"{api.url}/pulls", params={"per_page": 10})
         if first.status_code == 200:
             assert 'rel="next"' in first.headers["Link"]
             assert int(first.headers["X-RateLimit-Remaining"]) < githost.RATE_LIMIT
-        read = list(http_api.read_api(f"{api.url}/commits", {"sha": "sha"}, None, 10_000,
-                                      "cursor", "data", {"per_page": 500}))  # fmt: skip
+        read = list(
+            http_api.read_api(
+                f"{api.url}/commits",
+                {"sha": "sha"},
+                None,
+                10_000,
+                "cursor",
+                "data",
+                {"per_page": 500},
+            )
+        )
         shas = [s for b in read for s in b.rows["sha"].to_pylist()]
         assert len(shas) == len(set(shas)) == commits
-        read = list(http_api.read_api(f"{api.url}/issues", {"id": "id", "body": "body"}, None,
-                                      10_000, "link", "data",
-                                      {"labels": "incident", "per_page": 50}))  # fmt: skip
+        read = list(
+            http_api.read_api(
+                f"{api.url}/issues",
+                {"id": "id", "body": "body"},
+                None,
+                10_000,
+                "link",
+                "data",
+                {"labels": "incident", "per_page": 50},
+            )
+        )
         bodies = [b for batch in read for b in batch.rows["body"].to_pylist()]
         assert len(bodies) == incidents and all("root cause: " in b for b in bodies)
         assert api.faults >= 2, "the server answered 500 and 429 and the reader tried again"

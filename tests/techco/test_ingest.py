@@ -20,17 +20,44 @@ PROJECT = Path(__file__).resolve().parents[2] / "examples" / "techco"
 DADOS = PROJECT / "../../../shared/capstone/seed1-techcompany/dados.json"
 SCALE = 0.05
 SQL_TABLES = {
-    "hr": ["departments", "department_names", "job_profiles", "workers", "employments",
-           "positions", "salaries"],
-    "finance": ["accounts", "customers", "vendors", "invoices", "bills", "payments",
-                "journal_entries", "journal_lines"],
-}  # fmt: skip
-API_TABLES = {"users": "users", "repositories": "repositories", "commits": "commits",
-              "pull_requests": "pulls", "reviews": "reviews", "deployments": "deployments",
-              "deployment_statuses": "deployment_statuses"}  # fmt: skip
-LEGACY = {"departamentos": "Departamentos", "projetos": "Projetos", "tarefas": "Tarefas",
-          "tickets_suporte": "Tickets_Suporte", "transacoes_financeiras": "Transacoes_Financeiras",
-          "funcionarios": "Funcionarios", "fato_funcionarios": "Fato_Funcionarios"}  # fmt: skip
+    "hr": [
+        "departments",
+        "department_names",
+        "job_profiles",
+        "workers",
+        "employments",
+        "positions",
+        "salaries",
+    ],
+    "finance": [
+        "accounts",
+        "customers",
+        "vendors",
+        "invoices",
+        "bills",
+        "payments",
+        "journal_entries",
+        "journal_lines",
+    ],
+}
+API_TABLES = {
+    "users": "users",
+    "repositories": "repositories",
+    "commits": "commits",
+    "pull_requests": "pulls",
+    "reviews": "reviews",
+    "deployments": "deployments",
+    "deployment_statuses": "deployment_statuses",
+}
+LEGACY = {
+    "departamentos": "Departamentos",
+    "projetos": "Projetos",
+    "tarefas": "Tarefas",
+    "tickets_suporte": "Tickets_Suporte",
+    "transacoes_financeiras": "Transacoes_Financeiras",
+    "funcionarios": "Funcionarios",
+    "fato_funcionarios": "Fato_Funcionarios",
+}
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +96,9 @@ def expected_counts(settings: Settings) -> dict[str, int]:
             sql = f"SELECT count(*) FROM {table}"
             counts[f"raw_{system}.{table}"] = source(settings, system, sql)[0][0]
     for raw, table in API_TABLES.items():
-        counts[f"raw_githost.{raw}"] = source(settings, "githost",
-                                              f"SELECT count(*) FROM {table}")[0][0]  # fmt: skip
+        counts[f"raw_githost.{raw}"] = source(settings, "githost", f"SELECT count(*) FROM {table}")[
+            0
+        ][0]
     counts["raw_githost.incidents"] = source(
         settings, "githost", "SELECT count(*) FROM issues WHERE labels = 'incident'"
     )[0][0]
@@ -110,26 +138,33 @@ def test_the_legacy_export_is_loaded_row_for_row(loaded: Settings) -> None:
         ), table
     (total,) = warehouse(loaded, "SELECT sum(valor) FROM raw_legacy.transacoes_financeiras")[0]
     assert float(total) == sum(r["Valor"] for r in document["Transacoes_Financeiras"])
-    names = warehouse(loaded, "SELECT nome_departamento FROM raw_legacy.departamentos "
-                      "ORDER BY departamento_id")  # fmt: skip
+    names = warehouse(
+        loaded, "SELECT nome_departamento FROM raw_legacy.departamentos ORDER BY departamento_id"
+    )
     assert [n for (n,) in names] == [r["Nome_Departamento"] for r in document["Departamentos"]]
 
 
 def test_csv_mess_and_nested_json_land_as_values(loaded: Settings) -> None:
-    renamed = warehouse(loaded, "SELECT count(*), count(priority) FROM raw_helpdesk.tickets "
-                        "WHERE source_file = 'tickets_2024-03.csv'")  # fmt: skip
+    renamed = warehouse(
+        loaded,
+        "SELECT count(*), count(priority) FROM raw_helpdesk.tickets "
+        "WHERE source_file = 'tickets_2024-03.csv'",
+    )
     assert renamed[0][0] > 0 and renamed[0][0] == renamed[0][1]
     bodies = warehouse(loaded, "SELECT body FROM raw_helpdesk.comments WHERE NOT public LIMIT 1")
     assert "\n" in bodies[0][0]
-    quoted = warehouse(loaded, "SELECT count(*) FROM raw_helpdesk.comments "
-                       "WHERE body = 'Fixed, \"please\" confirm.'")  # fmt: skip
+    quoted = warehouse(
+        loaded,
+        "SELECT count(*) FROM raw_helpdesk.comments WHERE body = 'Fixed, \"please\" confirm.'",
+    )
     assert quoted[0][0] > 0
     teams = warehouse(loaded, "SELECT DISTINCT team FROM raw_githost.repositories ORDER BY 1")
     assert teams == [("platform",), ("product",)]
     statuses = warehouse(loaded, "SELECT DISTINCT status FROM raw_tracker.issues ORDER BY 1")
     assert ("Done",) in statuses
-    times = warehouse(loaded, "SELECT min(committed_at), max(committed_at) "
-                      "FROM raw_githost.commits")  # fmt: skip
+    times = warehouse(
+        loaded, "SELECT min(committed_at), max(committed_at) FROM raw_githost.commits"
+    )
     assert times[0][0].year == 2023 and times[0][1].year == 2025
 
 
