@@ -1,6 +1,7 @@
 """TechCo's marts, each figure checked against a computation of its own from the raw rows:
 DORA's four keys for one month (company and one repository) by hand in Python, and the SCD2 of
-employees who changed department against HR's positions."""
+employees who changed department against HR's positions, and the support figures (business
+minutes across daylight saving and holidays, SLA, CSAT, reopens) recomputed ticket by ticket."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import re
 import statistics
 from collections import defaultdict
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -20,6 +23,7 @@ from armazem.warehouse import open_warehouse
 
 PROJECT = Path(__file__).resolve().parents[2] / "examples" / "techco"
 MONTH = date(2024, 5, 1)
+ZONE_UTC = ZoneInfo("UTC")
 
 
 @pytest.fixture(scope="module")
@@ -198,3 +202,103 @@ def test_dim_employee_versions_follow_hr_positions(built: Settings) -> None:
         assert [v[3] for v in versions] == [False] * (len(versions) - 1) + [True]
         departments = {d for _, d in positions}
         assert len(departments) >= 2, "a transfer changes the department"
+
+
+def business_minutes(start: datetime, end: datetime, holidays: set[date]) -> float:
+    """Minutes of Monday-Friday 09:00-18:00 New York time between two UTC moments, day by day
+    with the zone's own clock (daylight saving included)."""
+    zone, utc = ZoneInfo("America/New_York"), ZoneInfo("UTC")
+    start_utc, end_utc = start.replace(tzinfo=utc), end.replace(tzinfo=utc)
+    total = 0.0
+    day = start_utc.astimezone(zone).date() - timedelta(days=1)
+    while day <= end_utc.astimezone(zone).date() + timedelta(days=1):
+        if day.weekday() < 5 and day not in holidays:
+            opens = datetime(day.year, day.month, day.day, 9, tzinfo=zone)
+            closes = datetime(day.year, day.month, day.day, 18, tzinfo=zone)
+            overlap = (min(end_utc, closes) - max(start_utc, opens)).total_seconds()
+            total += max(0.0, overlap) / 60
+        day += timedelta(days=1)
+    return total
+
+
+def test_ticket_times_and_sla_equal_a_computation_by_hand(built: Settings) -> None:
+    holidays = {d for (d,) in rows(built, "SELECT start_date FROM raw_helpdesk.schedule_holidays")}
+    targets = {
+        (p, m): t
+        for p, m, t in rows(
+            built, "SELECT priority, metric, target_minutes FROM raw_helpdesk.sla_policies"
+        )
+    }
+    tickets = rows(
+        built,
+        "SELECT ticket_id, created_at, priority, requester_id FROM raw_helpdesk.tickets "
+        "WHERE created_at >= TIMESTAMPTZ '2024-03-01 00:00:00+00' "
+        "AND created_at < TIMESTAMPTZ '2024-04-15 00:00:00+00'",
+    )
+    comments = defaultdict(list)
+    for ticket, created, author, public in rows(
+        built, "SELECT ticket_id, created_at, author_id, public FROM raw_helpdesk.comments"
+    ):
+        comments[ticket].append((created, author, public))
+    solved = defaultdict(list)
+    for ticket, at, value in rows(
+        built, "SELECT ticket_id, updated_at, value FROM raw_helpdesk.status_history"
+    ):
+        solved[ticket].append((at, value))
+    facts = {
+        r[0]: r[1:]
+        for r in rows(
+            built,
+            "SELECT ticket_id, first_reply_business_minutes, full_resolution_business_minutes, "
+            "first_reply_calendar_minutes, is_first_reply_breached, reopens "
+            "FROM staging.fct_tickets",
+        )
+    }
+
+    def naive(moment: datetime) -> datetime:
+        return moment.astimezone(ZONE_UTC).replace(tzinfo=None)
+
+    breached = outside = crossing = 0
+    for ticket, created, priority, requester in tickets:
+        replies = [c for c, a, p in comments[ticket] if p and a != requester]
+        first = naive(min(replies))
+        history = sorted(solved[ticket])
+        last_solved = naive(max(t for t, v in history if v == "solved"))
+        reopens = sum(1 for (_, a), (_, b) in pairwise(history) if a == "solved" and b == "open")
+        reply_minutes = business_minutes(naive(created), first, holidays)
+        got = facts[ticket]
+        assert got[0] == pytest.approx(reply_minutes, abs=1e-6), ticket
+        assert got[1] == pytest.approx(business_minutes(naive(created), last_solved, holidays))
+        assert got[2] == pytest.approx((first - naive(created)).total_seconds() / 60)
+        expected_breach = reply_minutes > targets[(priority, "first_reply_time")]
+        assert got[3] == expected_breach
+        assert got[4] == reopens
+        breached += expected_breach
+        outside += reply_minutes == 0
+        crossing += naive(created) < datetime(2024, 3, 10, 7) < last_solved
+    assert breached and outside and crossing, "the month has breaches, night replies and DST"
+
+
+def test_monthly_support_figures_equal_the_tickets(built: Settings) -> None:
+    (found,) = rows(
+        built,
+        "SELECT tickets, csat, reopen_rate, first_reply_sla_attainment FROM "
+        "staging.rpt_support_monthly WHERE month = DATE '2024-03-01' AND priority = 'all'",
+    )
+    tickets = rows(
+        built,
+        "SELECT t.ticket_id FROM raw_helpdesk.tickets t WHERE t.created_at >= "
+        "TIMESTAMPTZ '2024-03-01 00:00:00+00' "
+        "AND t.created_at < TIMESTAMPTZ '2024-04-01 00:00:00+00'",
+    )
+    ids = {t for (t,) in tickets}
+    scores = [s for t, s in rows(built, "SELECT ticket_id, score FROM raw_helpdesk.satisfaction")
+              if t in ids]  # fmt: skip
+    assert found[0] == len(ids)
+    assert found[1] == pytest.approx(scores.count("good") / len(scores))
+    reopened = {
+        t for (t,) in rows(built, "SELECT ticket_id FROM raw_helpdesk.status_history "
+                           "WHERE value = 'open' GROUP BY 1 HAVING count(*) > 1")
+    }  # fmt: skip
+    assert found[2] == pytest.approx(len(reopened & ids) / len(ids))  # every ticket is solved
+    assert 0 < found[3] < 1
