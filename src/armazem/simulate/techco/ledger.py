@@ -55,7 +55,7 @@ VENDORS = [
     (5, "Bytecraft Contractors", CONTRACTORS),
     (6, "Deskly", SOFTWARE),
 ]
-LATE_SHARE = 0.03  # entries posted 5-40 days after their entry date
+LATE_SHARE = 0.03  # entries posted 5-40 days after their entry date; the rest that day
 
 
 def month_ends(last: date = HORIZON_END) -> np.ndarray:
@@ -125,7 +125,7 @@ class _Journal:
         number = np.empty(len(order), np.int64)
         number[order] = np.arange(1, len(order) + 1)
         n = len(order)
-        delay = np.where(rng.random(n) < LATE_SHARE, rng.integers(5, 41, n), rng.integers(0, 3, n))
+        delay = np.where(rng.random(n) < LATE_SHARE, rng.integers(5, 41, n), 0)  # else the same day
         posted = (
             (entries["entry_date"] + delay).astype("datetime64[s]")
             + np.timedelta64(17 * 3600, "s")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from armazem.simulate.techco.reference import (
+    EMPLOYEES_AT_SCALE_1,
     ENGINEERING_DEPARTMENTS,
     HISTORY_START,
     HORIZON_END,
@@ -20,6 +21,7 @@ WORDS = np.array(
     "prisma quartzo rio solar terra umbra vale zenite".split()
 )
 SUFFIXES = np.array(["Ltda", "SA", "Group", "Labs", "Systems", "Retail"])
+FEE_PER_EMPLOYEE = 8_500  # monthly revenue per employee the client projects bring in
 PROJECT_WORDS = np.array(
     "Atlas Beacon Comet Drift Ember Falcon Glacier Harbor Ion Juniper Kite Lotus Mosaic Nova "
     "Onyx Pulse Quill Relay Summit Tide Umbra Vertex Willow Xenon Yield Zephyr".split()
@@ -63,11 +65,21 @@ def portfolio(seed: int, scale: float) -> Portfolio:
     )
     internal = rng.random(n_projects) < 0.25
     customer = np.where(internal, 0, rng.integers(1, n_customers + 1, n_projects))
-    p_start = start - 60 + rng.integers(0, span - 120, n_projects)
+    p_start = start - 365 + rng.integers(0, span - 60, n_projects)
     p_start = np.maximum(p_start, np.where(customer > 0, since[customer - 1], p_start))
-    length = rng.integers(90, 700, n_projects)
+    length = rng.integers(180, 900, n_projects)
     p_end = p_start + length
     p_end[p_end > horizon] = np.datetime64("NaT")
+    # Fees that pay for the company with a margin: spread over the client projects that run in
+    # an average month of the horizon.
+    months = (horizon - start).astype(int) / 30.44
+    overlap = np.minimum(np.where(np.isnat(p_end), horizon, p_end), horizon) - np.maximum(
+        p_start, start
+    )
+    running = max(
+        1.0, float(np.clip(overlap.astype(int), 0, None)[customer > 0].sum()) / 30.44 / months
+    )
+    fee = FEE_PER_EMPLOYEE * EMPLOYEES_AT_SCALE_1 * scale / running
     return Portfolio(
         customer_ids,
         names,
@@ -79,7 +91,7 @@ def portfolio(seed: int, scale: float) -> Portfolio:
         np.array(ENGINEERING_DEPARTMENTS)[rng.integers(0, 2, n_projects)],
         p_start,
         p_end,
-        np.where(internal, 0.0, np.round(rng.uniform(8_000, 45_000, n_projects), -2)),
+        np.where(internal, 0.0, np.round(rng.uniform(0.6, 1.4, n_projects) * fee, -2)),
     )
 
 
