@@ -1,7 +1,8 @@
 """TechCo's marts, each figure checked against a computation of its own from the raw rows:
 DORA's four keys for one month (company and one repository) by hand in Python, and the SCD2 of
 employees who changed department against HR's positions, and the support figures (business
-minutes across daylight saving and holidays, SLA, CSAT, reopens) recomputed ticket by ticket."""
+minutes across daylight saving and holidays, SLA, CSAT, reopens) recomputed ticket by ticket;
+one month of people figures and of the P&L by department, from HR and ledger rows."""
 
 from __future__ import annotations
 
@@ -302,3 +303,110 @@ def test_monthly_support_figures_equal_the_tickets(built: Settings) -> None:
     }  # fmt: skip
     assert found[2] == pytest.approx(len(reopened & ids) / len(ids))  # every ticket is solved
     assert 0 < found[3] < 1
+
+
+def test_people_month_equals_hr_rows_by_hand(built: Settings) -> None:
+    """Headcount, hires, exits by kind and attrition for one month, per department, from
+    raw_hr's employments and positions alone."""
+    month, month_end, previous_end = date(2024, 6, 1), date(2024, 6, 30), date(2024, 5, 31)
+    employments = rows(
+        built,
+        "SELECT worker_id, hire_date, termination_date, termination_kind, is_regrettable "
+        "FROM raw_hr.employments",
+    )
+    positions = defaultdict(list)
+    for worker, since, department in rows(
+        built, "SELECT worker_id, valid_from, department_id FROM raw_hr.positions "
+        "ORDER BY valid_from, position_id"
+    ):  # fmt: skip
+        positions[worker].append((since, department))
+
+    def department(worker: int, day: date) -> int:
+        return [d for since, d in positions[worker] if since <= day][-1]
+
+    def headcount(day: date) -> dict[int, int]:
+        counts: dict[int, int] = defaultdict(int)
+        for worker, hired, left, *_ in employments:
+            if hired <= day and (left is None or left >= day):
+                counts[department(worker, day)] += 1
+        return counts
+
+    now, before = headcount(month_end), headcount(previous_end)
+    exits: dict[int, list[str]] = defaultdict(list)
+    hires: dict[int, int] = defaultdict(int)
+    for worker, hired, left, kind, _ in employments:
+        if hired.replace(day=1) == month:
+            hires[department(worker, hired)] += 1
+        if left is not None and left.replace(day=1) == month:
+            exits[department(worker, left)].append(kind)
+    found = rows(
+        built,
+        "SELECT department_id, headcount, hires, exits, voluntary_exits, involuntary_exits, "
+        f"attrition_rate FROM staging.rpt_people_monthly WHERE month = DATE '{month}'",
+    )
+    assert len(found) == 9
+    for dept, count, hired, left, voluntary, involuntary, attrition in found:
+        assert count == now.get(dept, 0), dept
+        assert hired == hires.get(dept, 0), dept
+        assert left == len(exits[dept]), dept
+        assert voluntary == exits[dept].count("voluntary")
+        assert involuntary == exits[dept].count("involuntary")
+        average = (now.get(dept, 0) + before.get(dept, 0)) / 2
+        assert attrition == pytest.approx(len(exits[dept]) / average if average else None)
+    assert sum(now.values()) > 20
+
+
+def test_profit_and_loss_equals_the_journal_lines_by_hand(built: Settings) -> None:
+    """One month's P&L per department from raw journal lines and the chart of accounts, with
+    QuickBooks' sign rules; and the payroll cost equals HR's salaries for that month."""
+    accounts = {
+        a: (c, t)
+        for a, c, t in rows(
+            built, "SELECT account_id, classification, account_type FROM raw_finance.accounts"
+        )
+    }
+    lines = rows(
+        built,
+        "SELECT l.account_id, l.debit, l.credit, l.department_id FROM raw_finance.journal_lines l "
+        "JOIN raw_finance.journal_entries e USING (journal_entry_id) "
+        "WHERE e.entry_date >= DATE '2025-03-01' AND e.entry_date < DATE '2025-04-01'",
+    )
+    expected: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for account, debit, credit, dept in lines:
+        classification, kind = accounts[account]
+        if classification == "Revenue":
+            expected[dept]["revenue"] += float(credit - debit)
+            expected[dept]["net_income"] += float(credit - debit)
+        elif classification == "Expense":
+            part = "cost_of_goods_sold" if kind == "Cost of Goods Sold" else "expenses"
+            expected[dept][part] += float(debit - credit)
+            expected[dept]["net_income"] -= float(debit - credit)
+    found = rows(
+        built,
+        "SELECT department_id, revenue, cost_of_goods_sold, expenses, net_income "
+        "FROM staging.rpt_profit_and_loss_monthly WHERE month = DATE '2025-03-01'",
+    )
+    assert {d for d, *_ in found} == set(expected)
+    for dept, revenue, cogs, expenses, net in found:
+        want = expected[dept]
+        assert float(revenue) == pytest.approx(want["revenue"], abs=0.005)
+        assert float(cogs) == pytest.approx(want["cost_of_goods_sold"], abs=0.005)
+        assert float(expenses) == pytest.approx(want["expenses"], abs=0.005)
+        assert float(net) == pytest.approx(want["net_income"], abs=0.005)
+    assert sum(float(r[1]) for r in found) > 0
+    payroll = dict(
+        rows(
+            built,
+            "SELECT department_id, sum(monthly_salary) FROM staging.fct_headcount_monthly "
+            "WHERE month_end = DATE '2025-03-31' GROUP BY 1",
+        )
+    )
+    booked = dict(
+        rows(
+            built,
+            "SELECT department_id, payroll_cost FROM staging.rpt_people_monthly "
+            "WHERE month = DATE '2025-03-01'",
+        )
+    )
+    for dept, amount in payroll.items():
+        assert float(booked[dept]) == pytest.approx(float(amount), abs=0.005), dept
