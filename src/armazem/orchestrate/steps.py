@@ -118,13 +118,16 @@ def run_all(
     project.sources  # noqa: B018 - a bad declaration fails before any work
     with open_warehouse(settings).connect():  # an unreachable warehouse fails before any work
         pass
+    simulated = False
     if project.section.simulator is None:
         runner.skip("simulate", "the project's sources are real systems")
     elif resimulate or not simulator(project.section.simulator).exists(settings):
         runner.step("simulate", lambda: simulate(settings, simulate_progress))
+        simulated = True
     else:
         runner.skip("simulate", "sources exist; pass --resimulate to regenerate them")
-    runner.step("ingest", lambda: load(settings, None, on_table, on_rows))
+    # A company simulated afresh replaces the old one: what was loaded from it goes too.
+    runner.step("ingest", lambda: load(settings, None, on_table, on_rows, simulated))
     after_spark = [name for name, source in project.sources.items() if source.after == "spark"]
     if after_spark:
         runner.step("spark", lambda: spark_jobs(settings))
