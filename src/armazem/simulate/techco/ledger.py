@@ -154,16 +154,17 @@ def ledger(seed: int, scale: float, force: Workforce, book: Portfolio) -> dict[s
     for end in ends:
         first = end.astype("datetime64[M]").astype("datetime64[D]")
         running = np.flatnonzero(active_in(book, first, end) & (book.project_customer > 0))
-        inv_p.append(book.project_id[running])
+        inv_p.append(running)
         inv_m.append(np.full(len(running), end))
-    project = np.concatenate(inv_p)
+    at = np.concatenate(inv_p)  # positions in the portfolio
+    project = book.project_id[at]
     inv_date = np.concatenate(inv_m).astype("datetime64[D]")
     n_inv = len(project)
-    amount = np.round(book.monthly_fee[project - 1] * rng.uniform(0.85, 1.15, n_inv), 2)
-    dept = book.project_department[project - 1]
+    amount = np.round(book.monthly_fee[at] * rng.uniform(0.85, 1.15, n_inv), 2)
+    dept = book.project_department[at]
     invoices = {
         "invoice_id": np.arange(1, n_inv + 1),
-        "customer_id": book.project_customer[project - 1],
+        "customer_id": book.project_customer[at],
         "project_id": project,
         "invoice_date": inv_date,
         "due_date": inv_date + 30,

@@ -84,7 +84,7 @@ def portfolio(seed: int, scale: float) -> Portfolio:
         customer_ids,
         names,
         since,
-        pid,
+        pid + 10_000,  # the tracker's project ids, which the ledger's tags use too
         keys,
         texts(PROJECT_WORDS[(pid - 1) % len(PROJECT_WORDS)], " ", (pid - 1) // 26 + 1),
         customer,

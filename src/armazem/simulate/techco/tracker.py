@@ -109,7 +109,7 @@ def tracker(seed: int, force: Workforce, book: Portfolio) -> dict[str, dict[str,
     types = np.array(["Story", "Bug", "Task"])[rng.choice(3, n, p=[0.5, 0.25, 0.25])]
     return {
         "projects": {
-            "project_id": book.project_id + 10_000,
+            "project_id": book.project_id,
             "key": book.project_key,
             "name": book.project_name,
             "department_id": book.project_department,
@@ -117,7 +117,7 @@ def tracker(seed: int, force: Workforce, book: Portfolio) -> dict[str, dict[str,
         },
         "sprints": {
             "sprint_id": sprint_ids,
-            "project_id": book.project_id[sprint_project] + 10_000,
+            "project_id": book.project_id[sprint_project],
             "name": texts(
                 book.project_key[sprint_project],
                 " Sprint ",
