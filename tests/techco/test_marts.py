@@ -2,7 +2,8 @@
 DORA's four keys for one month (company and one repository) by hand in Python, and the SCD2 of
 employees who changed department against HR's positions, and the support figures (business
 minutes across daylight saving and holidays, SLA, CSAT, reopens) recomputed ticket by ticket;
-one month of people figures and of the P&L by department, from HR and ledger rows."""
+one month of people figures and of the P&L by department, from HR and ledger rows; delivery
+(throughput, cycle time percentiles, sprint commitment) from the tracker export."""
 
 from __future__ import annotations
 
@@ -410,3 +411,64 @@ def test_profit_and_loss_equals_the_journal_lines_by_hand(built: Settings) -> No
     )
     for dept, amount in payroll.items():
         assert float(booked[dept]) == pytest.approx(float(amount), abs=0.005), dept
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Continuous percentile, as PERCENTILE_CONT: linear between the two nearest ranks."""
+    ordered = sorted(values)
+    rank = fraction * (len(ordered) - 1)
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def test_delivery_month_equals_the_tracker_export_by_hand(built: Settings) -> None:
+    """Throughput and cycle time p50/p85 of the busiest project-month, and one sprint's
+    commitment, from the raw changelog and issues."""
+    history = defaultdict(list)
+    for issue, at, to_status in rows(
+        built, "SELECT issue_id, changed_at, to_status FROM raw_tracker.changelog"
+    ):
+        history[issue].append((at, to_status))
+    issues = rows(
+        built, "SELECT issue_id, project_id, status, created_at, story_points, sprint_id "
+        "FROM raw_tracker.issues"
+    )  # fmt: skip
+    cycles: dict[tuple[int, date], list[int]] = defaultdict(list)
+    first_done = {}
+    for issue, project, status, _, _, _ in issues:
+        changes = sorted(history[issue])
+        done = [t for t, s in changes if s == "Done"]
+        if done:
+            first_done[issue] = done[0]
+        if status == "Done":
+            started = min(t for t, s in changes if s == "In Progress")
+            cycles[(project, month_of(done[-1]))].append(minutes(started, done[-1]))
+    (project, month), cycle = max(cycles.items(), key=lambda item: len(item[1]))
+    (found,) = rows(
+        built,
+        "SELECT throughput, p50_cycle_time_minutes, p85_cycle_time_minutes FROM "
+        f"staging.rpt_delivery_monthly WHERE project_id = {project} AND month = DATE '{month}'",
+    )
+    assert found[0] == len(cycle) > 3
+    assert found[1] == pytest.approx(percentile(cycle, 0.5))
+    assert found[2] == pytest.approx(percentile(cycle, 0.85))
+    sprint, started, ends = rows(
+        built,
+        "SELECT sprint_id, started_at, ends_at FROM raw_tracker.sprints WHERE state = 'closed' "
+        "ORDER BY sprint_id LIMIT 1 OFFSET 5",
+    )[0]
+    committed = [(i, p) for i, _, _, c, p, s in issues if s == sprint and c <= started]
+    completed = [p for i, p in committed if i in first_done and first_done[i] <= ends]
+    (got,) = rows(
+        built,
+        "SELECT committed_issues, committed_points, completed_committed_points "
+        f"FROM staging.fct_sprints WHERE sprint_id = {sprint}",
+    )
+    assert got == (len(committed), sum(p for _, p in committed), sum(completed))
+
+
+def test_pull_requests_without_a_reviewer_are_counted(built: Settings) -> None:
+    reviewed = {p for (p,) in rows(built, "SELECT pull_request_id FROM raw_githost.reviews")}
+    pulls = {p for (p,) in rows(built, "SELECT pull_request_id FROM raw_githost.pull_requests")}
+    ((none,),) = rows(built, "SELECT count(*) FROM staging.fct_pull_requests WHERE has_no_reviewer")
+    assert none == len(pulls - reviewed) > 0

@@ -74,7 +74,9 @@ def monthly_payroll(force: Workforce) -> tuple[np.ndarray, np.ndarray, np.ndarra
         s_last = group_last(sal["worker_id"][s] - 1, sal["effective_date"][s], n)
         p = pos["valid_from"] <= end
         p_last = group_last(pos["worker_id"][p] - 1, pos["valid_from"][p], n)
-        pay = np.round(sal["annual_salary"][s][s_last[active - 1]] / 12, 2)
+        # a twelfth of the salary to the cent, halves rounded up (as SQL rounds a decimal)
+        annual_cents = np.round(sal["annual_salary"][s][s_last[active - 1]] * 100).astype(np.int64)
+        pay = ((annual_cents + 6) // 12) / 100
         dept = pos["department_id"][p][p_last[active - 1]]
         totals = np.bincount(dept, weights=pay, minlength=len(DEPARTMENTS) + 1)
         for d in np.flatnonzero(totals):
