@@ -472,3 +472,48 @@ def test_pull_requests_without_a_reviewer_are_counted(built: Settings) -> None:
     pulls = {p for (p,) in rows(built, "SELECT pull_request_id FROM raw_githost.pull_requests")}
     ((none,),) = rows(built, "SELECT count(*) FROM staging.fct_pull_requests WHERE has_no_reviewer")
     assert none == len(pulls - reviewed) > 0
+
+
+def test_project_cost_allocates_salaries_by_worklog_hours(built: Settings) -> None:
+    """One month's payroll allocated to projects, from raw worklogs, tracker users, HR workers
+    and salaries: each worker's twelfth of salary split by their hours per project."""
+    month_start, month_end = date(2025, 4, 1), date(2025, 4, 30)
+    email = dict(rows(built, "SELECT account_id, lower(email) FROM raw_tracker.users"))
+    worker_of = {
+        e.lower(): w for w, e in rows(built, "SELECT worker_id, email FROM raw_hr.workers")
+    }
+    project_of = dict(rows(built, "SELECT issue_id, project_id FROM raw_tracker.issues"))
+    hours: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    for issue, account, started, seconds in rows(
+        built, "SELECT issue_id, author_account_id, started_at, seconds FROM raw_tracker.worklogs"
+    ):
+        if month_of(started.astimezone(ZONE_UTC)) == month_start:
+            hours[worker_of[email[account]]][project_of[issue]] += seconds / 3600
+    employed = {
+        w for w, hired, left in rows(
+            built, "SELECT worker_id, hire_date, termination_date FROM raw_hr.employments"
+        ) if hired <= month_end and (left is None or left >= month_end)
+    }  # fmt: skip
+    salary = {}
+    for worker, since, annual in rows(
+        built, "SELECT worker_id, effective_date, annual_salary FROM raw_hr.salaries "
+        "ORDER BY effective_date, salary_id"
+    ):  # fmt: skip
+        if since <= month_end:
+            salary[worker] = round(float(annual) / 12 + 1e-9, 2)
+    expected: dict[int, float] = defaultdict(float)
+    for worker, per_project in hours.items():
+        if worker in employed:
+            total = sum(per_project.values())
+            for project, h in per_project.items():
+                expected[project] += salary[worker] * h / total
+    found = dict(
+        rows(
+            built,
+            "SELECT project_id, allocated_payroll FROM staging.rpt_project_costs_monthly "
+            f"WHERE month = DATE '{month_start}' AND allocated_payroll > 0",
+        )
+    )
+    assert found.keys() == expected.keys() and found
+    for project, amount in expected.items():
+        assert float(found[project]) == pytest.approx(amount, abs=0.011), project

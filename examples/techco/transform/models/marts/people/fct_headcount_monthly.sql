@@ -50,7 +50,12 @@ final as (
         versions.department_id,
         versions.job_profile_id,
         salaries.annual_salary,
-        round(salaries.annual_salary / 12, 2) as monthly_salary
+        -- a twelfth to the cent, halves up, in whole cents: exact on every engine (DuckDB
+        -- divides decimals in floating point)
+        cast(
+            floor((cast(salaries.annual_salary * 100 as bigint) + 6) / 12.0) / 100.0
+            as decimal(14, 2)
+        ) as monthly_salary
 
     from month_ends
     inner join employments
