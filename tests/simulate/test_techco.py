@@ -242,13 +242,14 @@ def test_advance_only_adds(tmp_path: Path) -> None:
     folder = settings.sources_path / "helpdesk"
     before = {p.name: p.read_bytes() for p in folder.glob("*_2025-0*.csv")}
     commits_before = query(settings, "githost", "SELECT sha FROM commits ORDER BY sha")
-    changed = techco.advance(settings, 10)
+    changed = techco.advance(settings.model_copy(update={"scale": 1.0}), 10)  # scale ignored
     assert changed["last_day"] == "2026-01-10"
     assert techco.current_day(settings) == date(2026, 1, 10)
     assert {p.name: p.read_bytes() for p in folder.glob("*_2025-0*.csv")} == before
     assert sorted(folder.glob("tickets_2026-01-*.csv"))
     commits_after = query(settings, "githost", "SELECT sha FROM commits ORDER BY sha")
     assert set(commits_before) < set(commits_after)
+    assert len(commits_after) < len(commits_before) * 1.05, "the same small company moved on"
     with pytest.raises(Exception, match="simulated up to"):
         techco.advance(settings, 400)
 

@@ -74,7 +74,10 @@ def advance(settings: Settings, days: int, progress: Progress | None = None) -> 
             f"TechCo is simulated up to {HORIZON_END}, not {day}",
             "advance fewer days, or `armazem simulate` it again",
         )
-    written: dict[str, Any] = dict(_write(settings, day, progress))
+    # the company it was created as, whatever the settings now say
+    state = json.loads(_state_path(settings).read_text())
+    same = settings.model_copy(update={"seed": state["seed"], "scale": state["scale"]})
+    written: dict[str, Any] = dict(_write(same, day, progress))
     written["last_day"] = day.isoformat()
     return written
 
