@@ -7,7 +7,8 @@ rewriting each system as of that day. Systems only ever grow forwards: what happ
 old day is unchanged, so a reload after `advance` equals an incremental load.
 
 The project's connections name where the systems live: `hr` and `finance` (SQLite files on the
-embedded profile) and `githost` (the database behind the API). `serve(settings)` runs the Git
+embedded profile; PostgreSQL and MySQL/MariaDB databases on the services profile) and `githost`
+(the SQLite file behind the API). `serve(settings)` runs the Git
 hosting API on 127.0.0.1 and yields the connection it answers on (`githost_api`).
 """
 
@@ -25,7 +26,7 @@ from armazem.settings import Settings
 from armazem.simulate.techco import engineering, githost, helpdesk, ledger, people, tracker
 from armazem.simulate.techco.portfolio import portfolio
 from armazem.simulate.techco.reference import HISTORY_END, HORIZON_END
-from armazem.simulate.techco.store import write_sqlite
+from armazem.simulate.techco.store import server_has_tables, write_server, write_sqlite
 from armazem.simulate.techco.tables import table
 
 Progress = Callable[[str, int], None]
@@ -33,15 +34,38 @@ STATE_FILE = "techco.json"
 DATABASES = ("hr", "finance", "githost")
 
 
-def _database(settings: Settings, name: str) -> Path:
+def _url(settings: Settings, name: str) -> str:
     url = settings.connections.get(name)
-    path = settings.local_file(url) if url else None
-    if path is None:
+    if url is None:
         raise ArmazemError(
-            f"the TechCo simulator needs the connection {name!r} as a sqlite:/// URL",
+            f"the TechCo simulator needs the connection {name!r}",
             f'add {name} = "sqlite:///{{data_dir}}/sources/{name}.sqlite" under [connections]',
         )
+    return url
+
+
+def _database(settings: Settings, name: str) -> Path:
+    """The SQLite file of a system kept in one (always the Git hosting service's)."""
+    path = settings.local_file(_url(settings, name))
+    if path is None:
+        raise ArmazemError(
+            f"the TechCo simulator keeps {name} in a SQLite file, not {_url(settings, name)}",
+            f'set {name} = "sqlite:///{{data_dir}}/sources/{name}.sqlite" under [connections]',
+        )
     return path
+
+
+def _store(settings: Settings, name: str, tables: dict) -> dict[str, int]:
+    """Write a system's tables where its connection points: a SQLite file or a server."""
+    url = _url(settings, name)
+    path = settings.local_file(url)
+    return write_sqlite(path, tables) if path is not None else write_server(url, tables)
+
+
+def _stored(settings: Settings, name: str, table: str) -> bool:
+    url = _url(settings, name)
+    path = settings.local_file(url)
+    return path.is_file() if path is not None else server_has_tables(url, (table,))
 
 
 def _state_path(settings: Settings) -> Path:
@@ -50,7 +74,12 @@ def _state_path(settings: Settings) -> Path:
 
 def exists(settings: Settings) -> bool:
     state = _state_path(settings)
-    return state.is_file() and all(_database(settings, n).is_file() for n in DATABASES)
+    return (
+        state.is_file()
+        and _stored(settings, "hr", "workers")
+        and _stored(settings, "finance", "journal_lines")
+        and _database(settings, "githost").is_file()
+    )
 
 
 def current_day(settings: Settings) -> date:
@@ -95,11 +124,11 @@ def _write(settings: Settings, as_of: date, progress: Progress | None) -> dict[s
             written[key] = rows
             report(key, rows)
 
-    note("hr", write_sqlite(_database(settings, "hr"), people.hr_tables(force, as_of)))
+    note("hr", _store(settings, "hr", people.hr_tables(force, as_of)))
     books = ledger.ledger(seed, scale, force, book)
     note(
         "finance",
-        write_sqlite(_database(settings, "finance"), ledger.ledger_tables(books, book, as_of)),
+        _store(settings, "finance", ledger.ledger_tables(books, book, as_of)),
     )
     git = engineering.cut(engineering.githost(seed, scale, force), as_of)
     note(
