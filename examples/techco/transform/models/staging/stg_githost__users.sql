@@ -11,7 +11,7 @@ renamed as (
     select
         user_id,
         login,
-        name,
+        display_name,
         email,
         created_at
 
