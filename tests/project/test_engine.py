@@ -18,6 +18,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "armazem"
 # Packages allowed to know the example companies: their simulators, and the capstone modules,
 # which reproduce SoftCart's course labs on its real data.
 MAY_KNOW_COMPANIES = ("armazem.simulate", "armazem.capstone")
+TECHCO = SRC.parents[1] / "examples" / "techco" / "armazem.toml"
 
 
 def imports(path: Path) -> set[str]:
@@ -42,7 +43,7 @@ def test_no_engine_module_imports_a_company() -> None:
         name = module_name(path)
         if name.startswith(MAY_KNOW_COMPANIES):
             continue
-        known = {i for i in imports(path) if i.startswith("armazem.simulate.softcart")}
+        known = {i for i in imports(path) if i.startswith("armazem.simulate.")}
         if known:
             offenders[name] = sorted(known)
     assert offenders == {}
@@ -62,13 +63,18 @@ def test_the_engine_layers_name_no_company_table() -> None:
                     "dim_product",
                     "raw_shop",
                     "softcart.sqlite",
+                    "techco",
+                    "githost",
+                    "raw_helpdesk",
+                    "rpt_dora",
                 ):
                     assert word not in text, f"{path.relative_to(SRC)} names {word}"
 
 
-def test_the_generated_dbt_sources_of_the_example_are_current() -> None:
-    project = load_project(load_settings(CONFIG, "embedded"))
-    assert dbt_sources.is_current(project), "run `armazem sources check` in examples/softcart"
+@pytest.mark.parametrize("config", [CONFIG, TECHCO])
+def test_the_generated_dbt_sources_of_the_examples_are_current(config: Path) -> None:
+    project = load_project(load_settings(config, "embedded"))
+    assert dbt_sources.is_current(project), f"run `armazem sources check` in {config.parent}"
     rendered = dbt_sources.render(project)
     for source, source_def in project.sources.items():
         assert f"schema: raw_{source}" in rendered
@@ -90,6 +96,8 @@ def test_the_wheel_ships_the_example_project(tmp_path: Path) -> None:
         "armazem/examples/softcart/armazem.toml",
         "armazem/examples/softcart/sources/shop.yml",
         "armazem/examples/softcart/transform/dbt_project.yml",
+        "armazem/examples/techco/armazem.toml",
+        "armazem/examples/techco/sources/githost.yml",
         "armazem/project/skeleton/armazem.toml",
         "armazem/transform/profiles.yml",
     ):

@@ -1,5 +1,6 @@
-"""File sources: CSV (header or not, BOM, any delimiter and encoding), JSON-lines documents, and
-web-server access logs in Apache/Nginx combined format. Each reader streams bounded batches and
+"""File sources: CSV (header or not, BOM, any delimiter and encoding, newlines inside quoted
+values), JSON-lines documents, JSON files holding a list of records (an export or an API dump),
+and web-server access logs in Apache/Nginx combined format. Each reader streams bounded batches and
 hands back the records it cannot parse, with the reason, for quarantine.
 """
 
@@ -154,7 +155,9 @@ def _open_csv(
             block_size=block_size,
             use_threads=False,  # pyarrow knows a bad row's line number only single-threaded
         ),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
+        parse_options=pacsv.ParseOptions(
+            delimiter=delimiter, invalid_row_handler=on_invalid, newlines_in_values=True
+        ),
         # Bytes, not text: a value that is not UTF-8 quarantines its row instead of the file;
         # an empty field is a missing value.
         convert_options=pacsv.ConvertOptions(
@@ -204,13 +207,86 @@ def read_documents(
                 if not isinstance(document, dict):
                     rejected.append((f"{path.name} line {number}: {document}", _text(raw)))
                     continue
-                for field_name, column in fields.items():
-                    value = document.pop(field_name, None)
-                    rows[column].append(None if value is None else str(value))
-                if rest:
-                    rows[rest].append(json.dumps(document, sort_keys=True) if document else None)
+                flatten(document, fields, rest, rows)
             table = pa.table({c: pa.array(v, pa.string()) for c, v in rows.items()})
             yield Batch(table, unreadable(rejected))
+
+
+def read_json(
+    paths: Iterable[Path],
+    fields: dict[str, str],
+    rest: str | None,
+    batch_size: int,
+    records_key: str | None = None,
+) -> Reader:
+    """JSON files that each hold a list of records: the document itself, or the list under
+    `records_key` of a JSON object. Records are flattened like `read_documents`, numbered from 1
+    in each file (`source_file`, `row_number`). A file that is not such a document stops the read;
+    a record that is not an object is unreadable."""
+    for path in paths:
+        try:
+            document = json.loads(path.read_bytes().decode("utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ArmazemError(
+                f"{path} is not a readable JSON document ({exc})",
+                "replace the file, or declare its format (jsonl for one document per line)",
+            ) from None
+        records = document
+        if isinstance(document, dict) and records_key:
+            records = document.get(records_key)
+        if not isinstance(records, list):
+            found = ", ".join(sorted(document)) if isinstance(document, dict) else "no object"
+            raise ArmazemError(
+                f"{path} holds no list of records under {records_key!r} (found: {found})",
+                "set the table's records_key to the key that holds the list",
+            )
+        for start in range(0, max(len(records), 1), batch_size):
+            chunk = records[start : start + batch_size]
+            rows: dict[str, list[object]] = {
+                c: [] for c in [*fields.values(), *([rest] if rest else [])]
+            }
+            rejected, numbers = [], []
+            for number, record in enumerate(chunk, start=start + 1):
+                if not isinstance(record, dict):
+                    rejected.append((f"{path.name} record {number}: not a JSON object",
+                                     json.dumps(record, ensure_ascii=False)))  # fmt: skip
+                    continue
+                flatten(record, fields, rest, rows)
+                numbers.append(number)
+            table = pa.table({c: pa.array(v, pa.string()) for c, v in rows.items()})
+            yield Batch(_with_origin(table, path, numbers), unreadable(rejected))
+
+
+def flatten(
+    document: dict, fields: dict[str, str], rest: str | None, rows: dict[str, list]
+) -> None:
+    """One document as a row: each field's value as text (objects and lists as JSON) under its
+    column; every other field, as sorted-keys JSON, under `rest`. A field name with dots that is
+    not itself a key reaches into nested objects (`fields.status.name`); the value found leaves
+    what goes to `rest`."""
+    for field_name, column in fields.items():
+        value = _take(document, field_name)
+        if value is None:
+            rows[column].append(None)
+        elif isinstance(value, dict | list):
+            rows[column].append(json.dumps(value, sort_keys=True, ensure_ascii=False))
+        else:
+            rows[column].append(str(value))
+    if rest:
+        rows[rest].append(json.dumps(document, sort_keys=True) if document else None)
+
+
+def _take(document: dict, name: str) -> object:
+    if name in document or "." not in name:
+        return document.pop(name, None)
+    head, _, tail = name.partition(".")
+    inner = document.get(head)
+    if not isinstance(inner, dict):
+        return None
+    value = _take(inner, tail)
+    if not inner:
+        del document[head]
+    return value
 
 
 def read_access_logs(paths: Iterable[Path], batch_size: int) -> Reader:

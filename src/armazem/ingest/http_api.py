@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from armazem.errors import ArmazemError
 from armazem.ingest.batches import Batch, Reader, unreadable
+from armazem.ingest.files import flatten
 from armazem.settings import redact_url
 
 Pagination = Literal["page", "cursor", "link"]
@@ -271,12 +272,7 @@ class _Pending:
             text = json.dumps(record, ensure_ascii=False)
             self.rejected.append((f"{where}: not a JSON object but {_kind(record)}", text))
             return
-        document = dict(record)
-        for field_name, column in self.fields.items():
-            value = document.pop(field_name, None)
-            self.rows[column].append(None if value is None else str(value))
-        if self.rest:
-            self.rows[self.rest].append(json.dumps(document, sort_keys=True) if document else None)
+        flatten(json.loads(json.dumps(record)), self.fields, self.rest, self.rows)
 
     def take(self) -> Batch:
         table = pa.table({c: pa.array(v, pa.string()) for c, v in self.rows.items()})

@@ -9,7 +9,7 @@ from armazem.ingest.pipeline import RowsCallback, ingest
 from armazem.ingest.sources import Interval, SourceTable
 from armazem.orchestrate.runner import Outcome, Runner, StepFailed
 from armazem.project import load_project
-from armazem.project.simulator import Progress
+from armazem.project.simulator import Progress, serving
 from armazem.project.simulator import load as simulator
 from armazem.settings import Settings
 from armazem.warehouse import open_warehouse
@@ -39,8 +39,10 @@ def load(
     interval: Interval | None = None,
 ) -> Outcome:
     """Ingest the named sources or tables (all but the late ones by default): from their
-    watermarks, or the data `interval` of the dated ones (see armazem.ingest.pipeline)."""
-    results = ingest(settings, names, on_start, on_rows, full_refresh, interval)
+    watermarks, or the data `interval` of the dated ones (see armazem.ingest.pipeline); the
+    simulator's servers, if it has any, run meanwhile."""
+    with serving(settings, load_project(settings).section.simulator) as served:
+        results = ingest(served, names, on_start, on_rows, full_refresh, interval)
     quarantined = sum(r.quarantined for r in results)
     detail = f"{len(results)} tables, {quarantined:,} rows quarantined"
     return Outcome(sum(r.read for r in results), detail, results)
@@ -145,13 +147,16 @@ def run_all(
     project.sources  # noqa: B018 - a bad declaration fails before any work
     with open_warehouse(settings).connect():  # an unreachable warehouse fails before any work
         pass
+    simulated = False
     if project.section.simulator is None:
         runner.skip("simulate", "the project's sources are real systems")
     elif resimulate or not simulator(project.section.simulator).exists(settings):
         runner.step("simulate", lambda: simulate(settings, simulate_progress))
+        simulated = True
     else:
         runner.skip("simulate", "sources exist; pass --resimulate to regenerate them")
-    runner.step("ingest", lambda: load(settings, None, on_table, on_rows))
+    # A company simulated afresh replaces the old one: what was loaded from it goes too.
+    runner.step("ingest", lambda: load(settings, None, on_table, on_rows, simulated))
     after_spark = [name for name, source in project.sources.items() if source.after == "spark"]
     if after_spark:
         runner.step("spark", lambda: spark_jobs(settings))

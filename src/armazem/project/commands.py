@@ -54,10 +54,15 @@ def register(app: typer.Typer, settings_factory: SettingsFactory) -> None:
         """Parse every declaration and try every connection: one line per problem."""
         from armazem.project import dbt_sources, load_project
         from armazem.project.check import problems
+        from armazem.project.simulator import serving
 
         settings = settings_factory(ctx)
         project = load_project(settings)
-        found = list(problems(project, settings, connect=not offline))
+        if offline:
+            found = list(problems(project, settings, connect=False))
+        else:  # a simulated company's servers answer while their tables are tried
+            with serving(settings, project.section.simulator) as served:
+                found = list(problems(project, served))
         for line in found:
             typer.echo(line, err=True)
         if found:

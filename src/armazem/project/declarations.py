@@ -20,7 +20,7 @@ from armazem.settings import interpolate
 from armazem.warehouse.plan import Mode
 
 Kind = Literal["sql", "mongodb", "files", "http_api"]
-FileFormat = Literal["csv", "jsonl", "parquet", "access_log"]
+FileFormat = Literal["csv", "jsonl", "json", "parquet", "access_log"]
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
 # Types a contract may name: DuckDB's, which the warehouse maps to PostgreSQL's where they differ.
@@ -111,12 +111,13 @@ class Table(_Strict):
     header: bool = True
     delimiter: str = ","
     encoding: str = "utf8"
-    # mongodb and http_api: where the records are, and how their fields become columns
+    # mongodb, http_api and json files: where the records are, and how their fields become
+    # columns (a dotted field name reaches into nested objects: `fields.status.name`)
     database: str | None = None
     collection: str | None = None
     endpoint: str | None = None
     pagination: Literal["page", "cursor", "link"] = "page"
-    records_key: str = "data"
+    records_key: str = "data"  # http_api: the list in a page; json: the list in the file
     params: dict[str, str | int] = Field(default_factory=dict)
     since_param: str | None = None
     fields: dict[str, str] = Field(default_factory=dict)
@@ -202,7 +203,9 @@ class Source(_Strict):
     def _kind_options(self) -> Source:
         if self.kind == "files":
             if self.format is None:
-                raise ValueError("a files source needs a format (csv, jsonl, parquet, access_log)")
+                raise ValueError(
+                    "a files source needs a format (csv, jsonl, json, parquet, access_log)"
+                )
             for name, table in self.tables.items():
                 if not table.path:
                     raise ValueError(f"table {name!r} needs a path (a glob such as data/*.csv)")

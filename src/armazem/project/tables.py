@@ -124,7 +124,7 @@ def _file_reader(source: Source, table: Table, root: Path):
             if fmt == "access_log":
                 return object_store.read_access_logs_s3(found, size)
             raise ArmazemError(
-                "parquet files are read from local paths only",
+                f"{fmt} files are read from local paths only",
                 "copy them to a local folder, or read them from the lake",
             )
         path = Path(where) if Path(where).is_absolute() else root / where
@@ -133,6 +133,8 @@ def _file_reader(source: Source, table: Table, root: Path):
             return files.read_csv(paths, columns, table.header, table.delimiter, table.encoding)
         if fmt == "jsonl":
             return files.read_documents(paths, _fields(table), table.rest, size)
+        if fmt == "json":
+            return files.read_json(paths, _fields(table), table.rest, size, table.records_key)
         if fmt == "parquet":
             return files.read_parquet(paths, size)
         return files.read_access_logs(paths, size)
@@ -144,7 +146,7 @@ def _fields(table: Table) -> dict[str, str]:
     """Document fields to columns: as declared, else every column but `rest` by its own name."""
     if table.fields:
         return dict(table.fields)
-    return {c: c for c in table.columns if c != table.rest}
+    return {c: c for c in table.columns if c != table.rest and c not in files.ORIGIN}
 
 
 def _mongodb_reader(source: Source, table: Table):
