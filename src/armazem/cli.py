@@ -28,6 +28,7 @@ from rich.text import Text
 
 from armazem.errors import ArmazemError
 from armazem.settings import Settings, load_settings
+from armazem.warehouse.lock import writer_lock
 
 console = Console(stderr=True)
 out = Console()
@@ -122,7 +123,7 @@ def ingest(
     from armazem.orchestrate import steps
 
     settings = _settings(ctx)
-    with _table_progress(quiet=as_json) as (on_table, on_rows):
+    with writer_lock(settings, "ingest"), _table_progress(quiet=as_json) as (on_table, on_rows):
         results = steps.load(settings, tables, on_table, on_rows, full_refresh).data
     if as_json:
         out.print_json(json.dumps({"loads": [r.as_dict() for r in results]}))
@@ -148,7 +149,11 @@ def transform(
     from armazem.orchestrate.runner import Runner
 
     runner = Runner(_settings(ctx))
-    with _table_progress() as (on_table, on_rows), _node_progress() as on_node:
+    with (
+        writer_lock(runner.settings, "transform"),
+        _table_progress() as (on_table, on_rows),
+        _node_progress() as on_node,
+    ):
         steps.transform_and_publish(runner, on_table, on_rows, on_node, full_refresh)
     _print_steps(runner)
 
@@ -180,8 +185,9 @@ def publish(
     settings = _settings(ctx)
     if not show_status:
         runner = Runner(settings)
-        runner.step("audit", lambda: steps.audit_marts(settings))
-        runner.step("publish", lambda: steps.publish_marts(settings, runner.run_id))
+        with writer_lock(settings, "publish"):
+            runner.step("audit", lambda: steps.audit_marts(settings))
+            runner.step("publish", lambda: steps.publish_marts(settings, runner.run_id))
         _print_steps(runner)
         return
     publication = last_publication(open_warehouse(settings))
@@ -220,7 +226,12 @@ def run(
         f"armazem run [bold]{runner.run_id}[/]: profile {settings.profile}, "
         f"seed {settings.seed}, scale {settings.scale}"
     )
-    with _spinner() as sim, _table_progress() as (on_table, on_rows), _node_progress() as on_node:
+    with (
+        writer_lock(settings, "run"),
+        _spinner() as sim,
+        _table_progress() as (on_table, on_rows),
+        _node_progress() as on_node,
+    ):
         task = sim.add_task("simulate", total=None)
         steps.run_all(
             runner,

@@ -1,6 +1,9 @@
 """Named points where a test can make the process die (SIGKILL), to prove that a crash at that
 exact point loses and duplicates nothing. Set ARMAZEM_FAILPOINT=<name> (or <name>:<n> to die on
 the n-th time the point is reached); unset, a failpoint costs one dictionary lookup.
+
+`<name>:<n>:stop` stops the process (SIGSTOP) there instead: the test can then kill a server the
+process is talking to at that exact point, and let the process go on (SIGCONT) to meet the loss.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ def reach(name: str) -> None:
     wanted = os.environ.get(VARIABLE)
     if not wanted:
         return
-    point, _, nth = wanted.partition(":")
+    point, _, rest = wanted.partition(":")
     if point != name:
         return
+    nth, _, action = rest.partition(":")
     _reached[name] = _reached.get(name, 0) + 1
-    if _reached[name] >= int(nth or 1):
-        os.kill(os.getpid(), signal.SIGKILL)
+    if _reached[name] == int(nth or 1):
+        os.kill(os.getpid(), signal.SIGSTOP if action == "stop" else signal.SIGKILL)

@@ -9,7 +9,8 @@ views run with their owner's rights, which is how the role reads production with
 to read it directly. The role's sessions are read-only by default.
 
 Publishing replaces `production` (DROP SCHEMA ... CASCADE), which drops the views over it too:
-`refresh_views` (or `armazem bi` again) must follow every publish.
+the publish recreates them with `recreate_views` inside its own transaction
+(warehouse/production.py), so the role never finds them missing.
 """
 
 from __future__ import annotations
@@ -87,12 +88,20 @@ def refresh_views(
 ) -> list[str] | None:
     """Rebuild the masked views after a publish; None (nothing done) when the role does not
     exist, i.e. BI access was never set up on this warehouse."""
-    _check_identifier(role, "role")
     with _connect(warehouse_url) as con, con.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
-        if cur.fetchone() is None:
-            return None
-        return _refresh(cur, role, schema, PRODUCTION_SCHEMA, personal)
+        return recreate_views(cur, personal, role, schema)
+
+
+def recreate_views(
+    cur, personal: Mapping[str, str], role: str = BI_ROLE, schema: str = BI_SCHEMA
+) -> list[str] | None:
+    """`refresh_views` on a cursor whose transaction the caller commits: the publish swaps
+    production and recreates the views in one transaction. None when the role does not exist."""
+    _check_identifier(role, "role")
+    cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+    if cur.fetchone() is None:
+        return None
+    return _refresh(cur, role, schema, PRODUCTION_SCHEMA, personal)
 
 
 def drop(warehouse_url: str, role: str, schema: str = BI_SCHEMA) -> None:

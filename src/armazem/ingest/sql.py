@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import connectorx as cx
@@ -48,8 +48,7 @@ def read_table(
         options = {"partition_on": partition_on, "partition_num": partitions}
     elif order_by:
         query += f" ORDER BY {_names(url, order_by)}"
-    stream = _open(url, table, query, batch_size, options)
-    for record_batch in stream:
+    for record_batch in _open(url, table, query, batch_size, options):
         yield Batch(pa.Table.from_batches([record_batch]))
 
 
@@ -71,11 +70,24 @@ def _names(url: str, names: Iterable[str]) -> str:
     return ", ".join("*" if n == "*" else quote(url, n) for n in names)
 
 
-def _open(url: str, table: str, query: str, batch_size: int, options: dict[str, object]):
+def _open(
+    url: str, table: str, query: str, batch_size: int, options: dict[str, object]
+) -> Iterator[pa.RecordBatch]:
+    """The query's record batches; the server failing at any point, also mid-read (a lost
+    connection), is one ArmazemError."""
     try:
-        return cx.read_sql(url, query, return_type="arrow_stream", batch_size=batch_size, **options)
-    except RuntimeError as exc:
+        stream = cx.read_sql(
+            url, query, return_type="arrow_stream", batch_size=batch_size, **options
+        )
+        yield from stream
+    except (RuntimeError, OSError) as exc:
         raise ArmazemError(
-            f"cannot read {table} from {redact_url(url)}: {str(exc).splitlines()[0]}",
-            "check that the database is running and the source's connection points at it",
+            f"cannot read {table} from {redact_url(url)}: {_first_line(exc)}",
+            "check that the database is running and the source's connection points at it; "
+            "nothing of this table was committed, so the rerun reads it again",
         ) from None
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
