@@ -169,7 +169,7 @@ def test_a_server_killed_mid_publish_leaves_production_as_it_was(
         wait_until_stopped(publishing)
         servers[killed].kill()
         code, output = resume(publishing)
-        assert code == 1, output
+        assert code == 2, output  # a user error, said in one line
         line = one_error_line(output)
         assert f"the {killed} server" in line and "production left as it was" in line, line
         servers[killed].start()

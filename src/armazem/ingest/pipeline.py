@@ -160,7 +160,10 @@ def load_table(
         (table.cursor, watermark) if table.cursor and watermark is not None else None,
         table.soft_delete, lake.keys_file,
     )  # fmt: skip
-    deleted = warehouse.apply(plan)
+    try:
+        deleted = warehouse.apply(plan)
+    except ArmazemError as exc:  # e.g. the warehouse server lost: say which table's load
+        raise ArmazemError(f"{table.name}: {exc.problem}", exc.fix) from None
     return LoadResult(table.name, load_id, mode, read, lake.rows, lake.quarantined, deleted,
                       round(time.perf_counter() - started, 3))  # fmt: skip
 
