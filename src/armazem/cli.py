@@ -222,25 +222,27 @@ def run(
 
     settings = _settings(ctx, seed=seed, scale=scale)
     runner = Runner(settings)
-    console.print(
-        f"armazem run [bold]{runner.run_id}[/]: profile {settings.profile}, "
-        f"seed {settings.seed}, scale {settings.scale}"
-    )
-    with (
-        writer_lock(settings, "run"),
-        _spinner() as sim,
-        _table_progress() as (on_table, on_rows),
-        _node_progress() as on_node,
-    ):
-        task = sim.add_task("simulate", total=None)
-        steps.run_all(
-            runner,
-            resimulate=resimulate or seed is not None or scale is not None,
-            simulate_progress=lambda name, rows: sim.update(task, description=f"{name}: {rows:,}"),
-            on_table=on_table,
-            on_rows=on_rows,
-            on_node=on_node,
+    with writer_lock(settings, "run"):
+        console.print(
+            f"armazem run [bold]{runner.run_id}[/]: profile {settings.profile}, "
+            f"seed {settings.seed}, scale {settings.scale}"
         )
+        with (
+            _spinner() as sim,
+            _table_progress() as (on_table, on_rows),
+            _node_progress() as on_node,
+        ):
+            task = sim.add_task("simulate", total=None)
+            steps.run_all(
+                runner,
+                resimulate=resimulate or seed is not None or scale is not None,
+                simulate_progress=lambda name, rows: sim.update(
+                    task, description=f"{name}: {rows:,}"
+                ),
+                on_table=on_table,
+                on_rows=on_rows,
+                on_node=on_node,
+            )
     _print_steps(runner)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 from tests.faults.process import armazem_env, one_error_line, resume, run, start, wait_until_stopped
-from tests.servers import PrivatePostgres, private_postgres  # noqa: F401
+from tests.servers import PrivatePostgres
 from tests.softcart import SOURCES
 
 from armazem.ingest.pipeline import ingest

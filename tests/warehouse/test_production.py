@@ -29,7 +29,7 @@ from armazem.warehouse.publish import last_publication, publish
 pytestmark = pytest.mark.services
 
 REPO = Path(__file__).resolve().parents[2]
-SCALE = 0.005
+SCALE = 0.002
 PERSONAL = {"email": "hash", "last_name": "drop"}
 CHANGED = "fct_search_terms"  # a mart the publish's audit does not reconcile
 
@@ -134,6 +134,8 @@ def test_the_bi_views_never_vanish_while_publishing(built: Settings, remote: boo
 
 def test_production_url_with_a_duckdb_warehouse_is_one_error(tmp_path: Path) -> None:
     duck = open_warehouse(Settings(data_dir=tmp_path, base_dir=tmp_path))
+    with duck.connect():  # an empty warehouse
+        pass
     with pytest.raises(ArmazemError, match="production_url needs a PostgreSQL warehouse"):
         publish(duck, ("fct_",), "x", {}, "postgresql://postgres@127.0.0.1:1/x")
 
