@@ -50,19 +50,19 @@ GET_POSTGRES = "apt-get install postgresql (its initdb and pg_ctl)"
 GET_MARIADB = "apt-get install mariadb-server (its mariadbd and mariadb-install-db)"
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
     """Every descendant of a process (a server's workers), from /proc."""
     found = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
         with contextlib.suppress(OSError):
             for child in (task / "children").read_text().split():
-                found += [int(child), *_children(int(child))]
+                found += [int(child), *children(int(child))]
     return found
 
 
-def _kill_tree(pid: int) -> None:
+def kill_tree(pid: int) -> None:
     """SIGKILL a server and all its workers at once: a crash, no shutdown of any kind."""
-    for victim in [pid, *_children(pid)]:
+    for victim in [pid, *children(pid)]:
         with contextlib.suppress(ProcessLookupError):
             os.kill(victim, signal.SIGKILL)
     deadline = time.monotonic() + 10
@@ -101,7 +101,7 @@ class PrivatePostgres:
 
     def kill(self) -> None:
         """kill -9 of the postmaster and every backend; the next start recovers from the WAL."""
-        _kill_tree(int((self.data / "postmaster.pid").read_text().split()[0]))
+        kill_tree(int((self.data / "postmaster.pid").read_text().split()[0]))
 
     def stop(self) -> None:
         """Stop it (if it runs) and remove its files."""
@@ -143,7 +143,7 @@ class PrivateMariaDB:
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
         subprocess.run(
-            ["mariadb-install-db", f"--datadir={root / 'data'}", "--user=root",
+            ["mariadb-install-db", "--no-defaults", f"--datadir={root / 'data'}", "--user=root",
              "--auth-root-authentication-method=normal", "--skip-test-db"],
             check=True, capture_output=True, timeout=120,
         )  # fmt: skip

