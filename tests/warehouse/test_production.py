@@ -16,23 +16,21 @@ import psycopg
 import pytest
 from tests.faults.process import armazem_env, one_error_line, resume, start, wait_until_stopped
 from tests.servers import PrivatePostgres
-from tests.softcart import load_everything
 
 from armazem.dashboard import bi
 from armazem.errors import ArmazemError
 from armazem.orchestrate import steps
 from armazem.orchestrate.runner import Runner
+from armazem.project.scaffold import init
 from armazem.settings import Settings, load_settings
-from armazem.simulate import softcart
 from armazem.warehouse import open_warehouse
 from armazem.warehouse.publish import last_publication, publish
 
 pytestmark = pytest.mark.services
 
 REPO = Path(__file__).resolve().parents[2]
-SCALE = 0.002
 PERSONAL = {"email": "hash", "last_name": "drop"}
-CHANGED = "fct_search_terms"  # a mart the publish's audit does not reconcile
+CHANGED = "fct_orders"  # deleting some of its rows breaks no reconciliation
 
 
 @pytest.fixture(scope="module")
@@ -47,26 +45,74 @@ def servers() -> Iterator[dict[str, PrivatePostgres]]:
             server.stop()
 
 
+SOURCE = """kind: files
+format: csv
+tables:
+  customers:
+    path: "{data_dir}/customers.csv"
+    key: customer_id
+    columns: {customer_id: INTEGER, email: VARCHAR, last_name: VARCHAR, country: VARCHAR}
+  orders:
+    path: "{data_dir}/orders.csv"
+    key: order_id
+    columns: {order_id: INTEGER, customer_id: INTEGER, amount: "DECIMAL(10,2)", note: VARCHAR}
+"""
+MODELS = {
+    "dim_customer": "select * from {{ source('shop', 'customers') }}",
+    "fct_orders": "select o.*, c.country from {{ source('shop', 'orders') }} o "
+    "join {{ source('shop', 'customers') }} c using (customer_id)",
+    "rpt_orders_per_country": "select country, count(*) as orders, sum(amount) as amount "
+    "from {{ ref('fct_orders') }} group by country",
+}
+
+
+def small_project(folder: Path) -> Path:
+    """A project of the engine's own skeleton (`armazem init`): a CSV source of customers
+    (with personal data) and orders, a dimension, a fact, a report and one reconciliation."""
+    init(folder)
+    (folder / "transform/models/example.sql").unlink()
+    (folder / "sources/shop.yml").write_text(SOURCE)
+    for name, sql in MODELS.items():
+        (folder / f"transform/models/{name}.sql").write_text(sql + "\n")
+    config = folder / "armazem.toml"
+    text = config.read_text().replace(
+        'publish = ["dim_", "fct_", "rpt_"]',
+        'publish = ["dim_", "fct_", "rpt_"]\npersonal = {email = "hash", last_name = "drop"}',
+    )
+    config.write_text(text + '\n[[audit]]\nrelationship = "fct_orders.customer_id -> '
+                      'dim_customer.customer_id"\n')  # fmt: skip
+    data = folder / "data"
+    data.mkdir()
+    with (data / "customers.csv").open("w") as out:
+        out.write("customer_id,email,last_name,country\n")
+        for i in range(1, 1001):
+            out.write(f"{i},person{i}@example.com,Name{i},{['BR', 'PT', 'AO', 'MZ'][i % 4]}\n")
+    with (data / "orders.csv").open("w") as out:
+        out.write("order_id,customer_id,amount,note\n")
+        for i in range(1, 8001):
+            out.write(f'{i},{i % 1000 + 1},{i % 997}.{i % 100:02d},"n, {i}"\n')
+    return config
+
+
 @pytest.fixture(scope="module")
 def built(
     tmp_path_factory: pytest.TempPathFactory, servers: dict[str, PrivatePostgres]
 ) -> Settings:
-    """The company loaded into the staging warehouse, built (dbt) and published once; a BI role
-    on both servers."""
+    """A small project loaded into the staging warehouse, built (dbt) and published once; a
+    BI role on both servers."""
+    config = small_project(tmp_path_factory.mktemp("project") / "shop_data")
     with pytest.MonkeyPatch.context() as env:
         for name in [n for n in os.environ if n.startswith("ARMAZEM_")]:
             env.delenv(name)
-        settings = load_settings(REPO / "examples/softcart/armazem.toml")
+        settings = load_settings(config)
     settings = settings.model_copy(update={
-        "data_dir": tmp_path_factory.mktemp("company"), "scale": SCALE,
         "warehouse_url": servers["staging"].url("armazem"),
         "production_url": servers["production"].url("postgres"),
     })  # fmt: skip
-    softcart.create(settings)
     for server in servers.values():
         bi.setup(server.url("postgres"), PERSONAL, password="bi-test")
-    load_everything(settings)
-    steps.transform_and_publish(Runner(settings))  # the late models too: the audit needs them
+    steps.load(settings)
+    steps.transform_and_publish(Runner(settings))
     return settings
 
 
@@ -90,11 +136,11 @@ def test_publish_copies_checks_and_swaps_onto_the_production_server(built: Setti
     published = steps.publish_marts(built, "run1").data
     production = marts(built.production_url, "production")
     assert production == published_marts(built)
-    assert published == {n: len(r) for n, r in production.items()} and published["fct_sales"] > 0
+    assert published == {n: len(r) for n, r in production.items()} and published["fct_orders"] > 0
     # the staging server holds no production; the BI role reads the new marts, masked
     assert not rows(built.warehouse_url, "SELECT 1 FROM pg_namespace WHERE nspname='production'")
     bi_url = built.production_url.replace("postgres@", "armazem_bi:bi-test@")
-    assert rows(bi_url, "SELECT count(*) FROM fct_sales") == [(published["fct_sales"],)]
+    assert rows(bi_url, "SELECT count(*) FROM fct_orders") == [(published["fct_orders"],)]
     emails = rows(bi_url, "SELECT email FROM dim_customer LIMIT 3")
     assert emails and all(len(e) == 64 and "@" not in e for (e,) in emails)
     assert last_publication(open_warehouse(built))["run_id"] == "run1"
@@ -110,7 +156,7 @@ def test_the_bi_views_never_vanish_while_publishing(built: Settings, remote: boo
     url = built.production_url if remote else built.warehouse_url
     target = built if remote else built.model_copy(update={"production_url": None})
     steps.publish_marts(target, "first")  # the views exist before the reader starts
-    expected = rows(built.warehouse_url, "SELECT count(*) FROM staging.fct_sales")[0][0]
+    expected = rows(built.warehouse_url, "SELECT count(*) FROM staging.fct_orders")[0][0]
     bi_url = url.replace("postgres@", "armazem_bi:bi-test@")
     answers: list[object] = []
     done = threading.Event()
@@ -119,7 +165,7 @@ def test_the_bi_views_never_vanish_while_publishing(built: Settings, remote: boo
         with psycopg.connect(bi_url, autocommit=True) as con:
             while not done.is_set():
                 try:
-                    answers.append(con.execute("SELECT count(*) FROM fct_sales").fetchone()[0])
+                    answers.append(con.execute("SELECT count(*) FROM fct_orders").fetchone()[0])
                 except psycopg.Error as exc:
                     answers.append(exc)
 
@@ -167,7 +213,7 @@ def test_a_server_killed_mid_publish_leaves_production_as_it_was(
         con.execute(f"CREATE TABLE staging.kept AS SELECT * FROM staging.{CHANGED}")
         con.execute(f"DELETE FROM staging.{CHANGED} WHERE ctid IN "
                     f"(SELECT ctid FROM staging.{CHANGED} LIMIT 7)")  # fmt: skip
-    env = armazem_env(data_dir=built.data_path, scale=SCALE, warehouse_url=built.warehouse_url,
+    env = armazem_env(project=built.base_dir, warehouse_url=built.warehouse_url,
                       production_url=built.production_url)  # fmt: skip
     try:
         publishing = start(env, "publish", failpoint=f"{failpoint}:1:stop")
