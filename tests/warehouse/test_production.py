@@ -200,13 +200,16 @@ def state_of_production(url: str) -> tuple[dict[str, list[tuple]], list[tuple], 
 @pytest.mark.parametrize(
     ("killed", "failpoint"),
     [("production", "publish-before-commit"), ("staging", "publish-before-verify"),
-     ("production", "publish-before-swap")],
+     ("production", "publish-before-swap"), ("one-server", "publish-before-commit")],
 )  # fmt: skip
 def test_a_server_killed_mid_publish_leaves_production_as_it_was(
     built: Settings, servers: dict[str, PrivatePostgres], killed: str, failpoint: str
 ) -> None:
-    steps.publish_marts(built, "before")
-    before = state_of_production(built.production_url)
+    """`one-server`: no production_url, the warehouse (staging and production) is killed."""
+    target = built.model_copy(update={"production_url": None}) if killed == "one-server" else built
+    url, server = target.production_server_url, servers.get(killed, servers["staging"])
+    steps.publish_marts(target, "before")
+    before = state_of_production(url)
     # staging moves on (as a new build would), so a publish that got through would show
     rows_before = len(before[0][CHANGED])
     with psycopg.connect(built.warehouse_url, autocommit=True) as con:  # no audit checks it
@@ -214,29 +217,26 @@ def test_a_server_killed_mid_publish_leaves_production_as_it_was(
         con.execute(f"DELETE FROM staging.{CHANGED} WHERE ctid IN "
                     f"(SELECT ctid FROM staging.{CHANGED} LIMIT 7)")  # fmt: skip
     env = armazem_env(project=built.base_dir, warehouse_url=built.warehouse_url,
-                      production_url=built.production_url)  # fmt: skip
+                      production_url=target.production_url)  # fmt: skip
     try:
         publishing = start(env, "publish", failpoint=f"{failpoint}:1:stop")
         wait_until_stopped(publishing)
-        servers[killed].kill()
+        server.kill()
         code, output = resume(publishing)
         assert code == 2, output  # a user error, said in one line
         line = one_error_line(output)
-        assert f"the {killed} server" in line and "production left as it was" in line, line
-        servers[killed].start()
-        assert state_of_production(built.production_url) == before
-        assert not rows(built.production_url, "SELECT nspname FROM pg_namespace "
-                                              "WHERE nspname LIKE 'production_incoming%'") or (
-            killed == "production"  # a killed server keeps the leftovers until the next publish
-        )  # fmt: skip
-        steps.publish_marts(built, "rerun")
-        after = state_of_production(built.production_url)
+        role = "production" if killed == "one-server" else killed
+        assert f"the {role} server" in line and "production left as it was" in line, line
+        server.start()
+        assert state_of_production(url) == before
+        incoming = "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'production_incoming%'"
+        if killed == "staging":  # the production server dropped what it had been given
+            assert not rows(url, incoming)
+        steps.publish_marts(target, "rerun")
+        after = state_of_production(url)
         assert len(after[0][CHANGED]) == rows_before - 7
         assert after[0] == published_marts(built) and after[2] == before[2]
-        assert not rows(
-            built.production_url,
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'production_incoming%'",
-        )
+        assert not rows(url, incoming)  # a dead publish's leftovers are gone too
     finally:
         with psycopg.connect(built.warehouse_url, autocommit=True) as con:
             con.execute(f"DELETE FROM staging.{CHANGED}")
