@@ -242,3 +242,9 @@ def test_a_server_killed_mid_publish_leaves_production_as_it_was(
             con.execute(f"DELETE FROM staging.{CHANGED}")
             con.execute(f"INSERT INTO staging.{CHANGED} SELECT * FROM staging.kept")
             con.execute("DROP TABLE staging.kept")
+
+
+def test_production_url_must_be_a_postgresql_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARMAZEM_PRODUCTION_URL", "db2://user@host:50000/prod")
+    with pytest.raises(ArmazemError, match=r"ARMAZEM_PRODUCTION_URL.*postgresql://"):
+        load_settings(REPO / "examples/softcart/armazem.toml")
