@@ -56,9 +56,9 @@ def test_a_second_writer_is_refused_while_the_first_runs(
     url = request.getfixturevalue("postgres_database") if engine == "postgresql" else None
     env = armazem_env(data_dir=company.data_path, scale=SCALE, warehouse_url=url)
 
-    first = start(env, "ingest", "--json", failpoint="after-batch:2:stop")
+    first = start(env, "ingest", "shop", "--json", failpoint="after-batch:2:stop")
     wait_until_stopped(first)
-    refused = [run(env, "run"), run(env, "ingest", "shop")]
+    refused = [run(env, "run"), run(env, "ingest", "catalog")]
     if engine == "duckdb":  # PostgreSQL readers see the last commit: an export needs no lock
         refused.append(run(env, "export", "fct_sales"))
     for second in refused:
@@ -70,11 +70,11 @@ def test_a_second_writer_is_refused_while_the_first_runs(
     (only,) = load_ids(company, url or "") or {None}  # one writer wrote, once
     assert only is not None
 
-    killed = start(env, "ingest", "--json", failpoint="after-batch:2:stop")
+    killed = start(env, "ingest", "shop", "--json", failpoint="after-batch:2:stop")
     wait_until_stopped(killed)
     killed.send_signal(signal.SIGKILL)
     killed.communicate()
-    again = run(env, "ingest", "--json")  # the dead writer's lock went with it
+    again = run(env, "ingest", "shop", "--json")  # the dead writer's lock went with it
     assert again.returncode == 0, again.stdout + again.stderr
     (rerun_id,) = {load["load_id"] for load in json.loads(again.stdout)["loads"]}
     assert rerun_id in load_ids(company, url or "")
