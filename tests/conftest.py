@@ -8,7 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.servers import mongo_url  # noqa: F401  (a shared, session-wide server)
+from tests.servers import (  # noqa: F401  (servers the tests start themselves)
+    mongo_url,
+    private_mariadb,
+    private_postgres,
+)
 
 from armazem.errors import START_MARIADB
 from armazem.settings import Settings, load_settings

@@ -28,6 +28,7 @@ from rich.text import Text
 
 from armazem.errors import ArmazemError
 from armazem.settings import Settings, load_settings
+from armazem.warehouse.lock import writer_lock
 
 console = Console(stderr=True)
 out = Console()
@@ -122,7 +123,7 @@ def ingest(
     from armazem.orchestrate import steps
 
     settings = _settings(ctx)
-    with _table_progress(quiet=as_json) as (on_table, on_rows):
+    with writer_lock(settings, "ingest"), _table_progress(quiet=as_json) as (on_table, on_rows):
         results = steps.load(settings, tables, on_table, on_rows, full_refresh).data
     if as_json:
         out.print_json(json.dumps({"loads": [r.as_dict() for r in results]}))
@@ -148,7 +149,11 @@ def transform(
     from armazem.orchestrate.runner import Runner
 
     runner = Runner(_settings(ctx))
-    with _table_progress() as (on_table, on_rows), _node_progress() as on_node:
+    with (
+        writer_lock(runner.settings, "transform"),
+        _table_progress() as (on_table, on_rows),
+        _node_progress() as on_node,
+    ):
         steps.transform_and_publish(runner, on_table, on_rows, on_node, full_refresh)
     _print_steps(runner)
 
@@ -180,9 +185,10 @@ def publish(
     settings = _settings(ctx)
     if not show_status:
         runner = Runner(settings)
-        runner.step("audit", lambda: steps.audit_marts(settings))
-        runner.step("publish", lambda: steps.publish_marts(settings, runner.run_id))
-        steps.publish_copies(runner)
+        with writer_lock(settings, "publish"):
+            runner.step("audit", lambda: steps.audit_marts(settings))
+            runner.step("publish", lambda: steps.publish_marts(settings, runner.run_id))
+            steps.publish_copies(runner)
         _print_steps(runner)
         return
     publication = last_publication(open_warehouse(settings))
@@ -217,20 +223,27 @@ def run(
 
     settings = _settings(ctx, seed=seed, scale=scale)
     runner = Runner(settings)
-    console.print(
-        f"armazem run [bold]{runner.run_id}[/]: profile {settings.profile}, "
-        f"seed {settings.seed}, scale {settings.scale}"
-    )
-    with _spinner() as sim, _table_progress() as (on_table, on_rows), _node_progress() as on_node:
-        task = sim.add_task("simulate", total=None)
-        steps.run_all(
-            runner,
-            resimulate=resimulate or seed is not None or scale is not None,
-            simulate_progress=lambda name, rows: sim.update(task, description=f"{name}: {rows:,}"),
-            on_table=on_table,
-            on_rows=on_rows,
-            on_node=on_node,
+    with writer_lock(settings, "run"):
+        console.print(
+            f"armazem run [bold]{runner.run_id}[/]: profile {settings.profile}, "
+            f"seed {settings.seed}, scale {settings.scale}"
         )
+        with (
+            _spinner() as sim,
+            _table_progress() as (on_table, on_rows),
+            _node_progress() as on_node,
+        ):
+            task = sim.add_task("simulate", total=None)
+            steps.run_all(
+                runner,
+                resimulate=resimulate or seed is not None or scale is not None,
+                simulate_progress=lambda name, rows: sim.update(
+                    task, description=f"{name}: {rows:,}"
+                ),
+                on_table=on_table,
+                on_rows=on_rows,
+                on_node=on_node,
+            )
     _print_steps(runner)
 
 

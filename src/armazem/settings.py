@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     scale: float = Field(1.0, gt=0, le=100, description="1.0 is about a million order lines")
     oltp_url: str = "sqlite:///{data_dir}/sources/oltp.sqlite"
     warehouse_url: str = "duckdb:///{data_dir}/warehouse.duckdb"
+    production_url: str | None = Field(
+        None, description="a separate PostgreSQL server for production; None: the warehouse's"
+    )
     mysql_url: str = "mysql://root@127.0.0.1:3306"
     postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
     mongodb_url: str | None = Field(None, description="catalog server; None: files/local server")
@@ -76,6 +79,11 @@ class Settings(BaseSettings):
     @classmethod
     def _warehouse_url(cls, value: str) -> str:
         return _check_url(value, _WAREHOUSE_SCHEMES)
+
+    @field_validator("production_url")
+    @classmethod
+    def _production_url(cls, value: str | None) -> str | None:
+        return None if value is None else _check_url(value, {"postgresql"})
 
     @field_validator("mysql_url")
     @classmethod
@@ -162,6 +170,11 @@ class Settings(BaseSettings):
             return None
         path = parts.path[1:] if parts.path.startswith("/") else parts.path
         return self.path(path.replace("{data_dir}", str(self.data_path)))
+
+    @property
+    def production_server_url(self) -> str:
+        """Where the `production` schema lives: `production_url`, else the warehouse."""
+        return self.production_url or self.warehouse_url
 
     @property
     def warehouse_kind(self) -> str:

@@ -13,7 +13,7 @@ import pytest
 from tests.orchestrate.clinic import make_clinic
 
 from armazem.capstone.weblog import DAG_FILE as CAPSTONE_DAGS
-from armazem.orchestrate.airflow import PROJECTS_VARIABLE, SERVER_SLOTS, platform_dag
+from armazem.orchestrate.airflow import PROJECTS_VARIABLE, platform_dag
 from armazem.orchestrate.airflow.home import DAG_FILE
 from armazem.project import load_project
 from armazem.settings import load_settings
@@ -97,15 +97,10 @@ def test_a_project_without_spark_jobs_goes_from_ingest_to_dbt(bag) -> None:
     assert dag.start_date.date().isoformat() == "2026-01-01" and not dag.catchup
 
 
-def test_a_server_warehouse_loads_side_by_side_and_builds_alone(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_server_warehouse_takes_turns_too(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ARMAZEM_PROFILE", "services")
     dag = platform_dag(SOFTCART)
-    slots = {t.task_id: t.pool_slots for t in dag.tasks}
-    assert {slots[t] for t in slots if t.startswith("ingest_")} == {1}
-    alone = {slots[t] for t in slots if not t.startswith("ingest_")}
-    assert alone == {SERVER_SLOTS} and SERVER_SLOTS > 1
+    assert {(t.pool, t.pool_slots) for t in dag.tasks} == {("armazem_softcart", 1)}
 
 
 def test_a_bad_declaration_is_an_import_error_naming_its_line(tmp_path: Path) -> None:

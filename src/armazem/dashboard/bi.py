@@ -16,7 +16,8 @@ by default. The role is cluster-wide and may be set up by several processes at o
 databases): creating it tolerates a concurrent creation, and it is altered only where it differs.
 
 Publishing replaces `production` (DROP SCHEMA ... CASCADE), which drops the views over it too:
-`refresh_views` (or `armazem bi` again) must follow every publish.
+the publish recreates them with `recreate_views` inside its own transaction
+(warehouse/production.py), so the role never finds them missing.
 """
 
 from __future__ import annotations
@@ -106,12 +107,25 @@ def refresh_views(
 ) -> list[str] | None:
     """Rebuild the masked relations after a publish; None (nothing done) when the role does not
     exist, i.e. BI access was never set up on this warehouse."""
-    _check_identifier(role, "role")
     with _connect(warehouse_url) as con, con.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
-        if cur.fetchone() is None:
-            return None
-        return _refresh(cur, role, schema, PRODUCTION_SCHEMA, personal, key)
+        return recreate_views(cur, personal, role, schema, key)
+
+
+def recreate_views(
+    cur,
+    personal: Mapping[str, str],
+    role: str = BI_ROLE,
+    schema: str = BI_SCHEMA,
+    key: str | None = None,
+) -> list[str] | None:
+    """`refresh_views` on a cursor whose transaction the caller commits: the publish swaps
+    production and recreates the relations in one transaction. None when the role does not
+    exist."""
+    _check_identifier(role, "role")
+    cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+    if cur.fetchone() is None:
+        return None
+    return _refresh(cur, role, schema, PRODUCTION_SCHEMA, personal, key)
 
 
 def drop(warehouse_url: str, role: str, schema: str = BI_SCHEMA) -> None:

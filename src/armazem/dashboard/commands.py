@@ -74,7 +74,7 @@ def register(app: typer.Typer, settings_factory: SettingsFactory) -> None:
 
         personal = load_project(settings).section.personal
         access = bi_access.setup(
-            settings.warehouse_url, personal, role, os.environ.get("BI_PASSWORD"),
+            settings.production_server_url, personal, role, os.environ.get("BI_PASSWORD"),
             key=settings.pseudonym,
         )  # fmt: skip
         path = bi_access.write_pbids(out or settings.data_path / "armazem.pbids", access)
@@ -91,8 +91,11 @@ def register(app: typer.Typer, settings_factory: SettingsFactory) -> None:
     ) -> None:
         """Export a production table to a CSV or Parquet file."""
         from armazem.dashboard.export import export_table
+        from armazem.warehouse.lock import reader_lock
 
-        path, rows = export_table(settings_factory(ctx), table, fmt, out)
+        settings = settings_factory(ctx)
+        with reader_lock(settings, "export"):
+            path, rows = export_table(settings, table, fmt, out)
         typer.echo(f"{rows:,} rows of {table} written to {path}")
 
 

@@ -231,7 +231,7 @@ class Readers:
 def readers(settings: Settings, bi_role: str = BI_ROLE) -> Readers:
     if settings.warehouse_kind == "postgresql":
         return Readers(
-            marts=PostgresReader(settings.warehouse_url, bi_role, BI_SCHEMA),
+            marts=PostgresReader(settings.production_server_url, bi_role, BI_SCHEMA),
             platform=PostgresReader(settings.warehouse_url, None, PRODUCTION_SCHEMA),
         )
     path = settings.local_file(settings.warehouse_url)

@@ -41,7 +41,7 @@ def export_table(
         if isinstance(reader, DuckDBReader):
             rows = _duckdb(reader, source, fmt, partial)
         else:
-            rows = _postgres(settings.warehouse_url, source, fmt, partial)
+            rows = _postgres(settings.production_server_url, source, fmt, partial)
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
@@ -50,7 +50,7 @@ def export_table(
 
 def _reader(settings: Settings) -> Reader:
     if settings.warehouse_kind == "postgresql":
-        return PostgresReader(settings.warehouse_url, None, PRODUCTION_SCHEMA)
+        return PostgresReader(settings.production_server_url, None, PRODUCTION_SCHEMA)
     path = settings.local_file(settings.warehouse_url)
     assert path is not None
     return DuckDBReader(path)

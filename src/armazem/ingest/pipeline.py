@@ -8,7 +8,9 @@ rows, the deletes, the quarantine, the ledger row and the new watermark in one t
 Exactly once: if the process dies before that transaction commits, the watermark has not moved,
 so the rerun reads the same rows again and merges them on their key; a lake load that never
 reached the warehouse is an orphan no ledger row points to. Rows read always equal rows loaded
-plus rows quarantined; the load is refused if they do not.
+plus rows quarantined; the load is refused if they do not. A full disk under the lake stops the
+table with one line and leaves no part of its load behind. A load the S3 lake could not take is
+loaded into the warehouse all the same, marked not yet copied, and copied by the next ingest.
 
 A data interval (a scheduled or backfilled orchestrator run) replaces the watermark for `dated`
 tables: their rows in [start, end) are read and merged (or appended) on their key, so loading an
@@ -18,6 +20,7 @@ about the rows outside its interval, and a later watermark run must not skip the
 
 from __future__ import annotations
 
+import errno
 import itertools
 import secrets
 import time
@@ -31,7 +34,7 @@ from armazem import failpoints
 from armazem.errors import ArmazemError
 from armazem.ingest.contracts import ContractError, Validator
 from armazem.ingest.lake import LakeLoad
-from armazem.ingest.remote_lake import RemoteLake, publish_load
+from armazem.ingest.remote_lake import RemoteLake, copy_pending, publish_load
 from armazem.ingest.sources import Interval, SourceTable, select
 from armazem.settings import Settings
 from armazem.warehouse import Warehouse, open_warehouse
@@ -80,6 +83,7 @@ def ingest(
         RemoteLake.from_settings(settings)
     warehouse = open_warehouse(settings)
     load_id = new_load_id()
+    copy_pending(settings)  # loads an S3 lake missed earlier: copied first, or kept pending
     results = []
     for table in chosen:
         if on_start:
@@ -87,6 +91,7 @@ def ingest(
         results.append(
             load_table(settings, warehouse, table, load_id, full_refresh, on_rows, interval)
         )
+    copy_pending(settings, strict=True)  # one line if any load is still not on the S3 lake
     return results
 
 
@@ -117,7 +122,11 @@ def load_table(
     except ContractError as exc:
         raise _stopped(table, exc) from None
     validator = Validator(contract, table.cursor)
-    lake = LakeLoad(settings.lake_path, table.source, table.table, load_id, validator.schema)
+    try:
+        lake = LakeLoad(settings.lake_path, table.source, table.table, load_id, validator.schema)
+    except OSError as exc:
+        validator.close()
+        raise _lake_failed(settings, table, exc) from None
     read = 0
     try:
         for batch in itertools.chain([first] if first else [], batches):
@@ -133,6 +142,11 @@ def load_table(
     except ContractError as exc:
         lake.abort()
         raise _stopped(table, exc) from None
+    except OSError as exc:
+        lake.abort()
+        if not _out_of_space(exc):
+            raise
+        raise _lake_failed(settings, table, exc) from None
     except BaseException:
         lake.abort()
         raise
@@ -150,8 +164,12 @@ def load_table(
         "watermark_from": since, "watermark_to": until or watermark,
         "lake_path": str(lake.final),
     }  # fmt: skip
-    lake.commit(ledger)
-    publish_load(settings, lake.final)  # to an S3 lake too, when lake_url is set: manifest last
+    try:
+        lake.commit(ledger)
+    except OSError as exc:
+        lake.abort()
+        raise _lake_failed(settings, table, exc) from None
+    publish_load(settings, lake.final)  # to an S3 lake too (lake_url): marked pending if it fails
     failpoints.reach("after-lake-commit")
     plan = LoadPlan(
         table.source, table.table, mode, contract.key, contract.columns,
@@ -159,7 +177,10 @@ def load_table(
         (table.cursor, watermark) if table.cursor and watermark is not None else None,
         table.soft_delete, lake.keys_file,
     )  # fmt: skip
-    deleted = warehouse.apply(plan)
+    try:
+        deleted = warehouse.apply(plan)
+    except ArmazemError as exc:  # e.g. the warehouse server lost: say which table's load
+        raise ArmazemError(f"{table.name}: {exc.problem}", exc.fix) from None
     return LoadResult(table.name, load_id, mode, read, lake.rows, lake.quarantined, deleted,
                       round(time.perf_counter() - started, 3))  # fmt: skip
 
@@ -169,6 +190,20 @@ def _stopped(table: SourceTable, exc: ContractError) -> ArmazemError:
         f"{table.name} stopped: {exc}",
         f"fix the source, or change the table's columns or drift policy in "
         f"sources/{table.source}.yml",
+    )
+
+
+def _out_of_space(exc: OSError) -> bool:
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT) or "No space left" in str(exc)
+
+
+def _lake_failed(settings: Settings, table: SourceTable, exc: OSError) -> ArmazemError:
+    """Writing the lake failed: nothing of this table's load was committed anywhere."""
+    reason = "no space left on its device" if _out_of_space(exc) else " ".join(str(exc).split())
+    return ArmazemError(
+        f"{table.name} stopped writing the lake {settings.lake_path}: {reason}; nothing of this "
+        "load was committed",
+        "free space there (or point data_dir elsewhere), then run the ingest again",
     )
 
 

@@ -18,9 +18,11 @@ committed only when its manifest exists. READERS MUST CHECK THE MANIFEST: list l
 folder without one (an upload in progress or one that died), and read only the files the
 manifest names, checking their sha256.
 
-Where it runs: after `LakeLoad.commit` and before the warehouse transaction, so a failed publish
-stops the table's load before the watermark moves; the rerun gets a new load id, and the failed
-attempt's files stay invisible (no manifest).
+Where it runs: after `LakeLoad.commit` and before the warehouse transaction. The local lake is
+the working copy, so an endpoint that fails (or vanishes mid-upload) does not stop the load: the
+local load gets a `_not_copied` marker and goes on to the warehouse; the attempt's files on S3
+stay invisible (no manifest). The next ingest copies every marked load first (`copy_pending`),
+and ends with one error line while any load is still not copied.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.fs as pafs
 
+from armazem import failpoints
 from armazem.errors import ArmazemError
 from armazem.ingest.hdfs import HdfsStore
 from armazem.ingest.lake import MANIFEST
@@ -41,6 +44,7 @@ from armazem.ingest.object_store import ObjectStore
 from armazem.settings import Settings
 
 CHUNK = 8 << 20  # bytes read from a local file per upload write
+NOT_COPIED = "_not_copied"  # in a committed local load: the S3 lake does not have it yet
 _MANIFEST_KEY = re.compile(r"^load_id=(?P<id>[^/]+)/" + re.escape(MANIFEST) + "$")
 
 
@@ -86,6 +90,7 @@ class RemoteLake:
         self._retract(relative)
         for entry in listed:
             self._upload(local_load_dir / entry["name"], f"{relative}/{entry['name']}", entry)
+        failpoints.reach("s3-before-manifest")
         self._put(f"{relative}/{MANIFEST}", manifest_bytes)  # the commit
         return f"{self.url}/{relative}"
 
@@ -159,13 +164,43 @@ class RemoteLake:
             target.write(data)
 
 
-def publish_load(settings: Settings, lake_dir: Path) -> None:
+def publish_load(settings: Settings, lake_dir: Path) -> bool:
     """Publish a committed local load (a `LakeLoad.commit` result under `settings.lake_path`) to
-    `settings.lake_url`, at the same relative path; nothing to do when no lake_url is set."""
+    `settings.lake_url`, at the same relative path; nothing to do when no lake_url is set.
+    False when the endpoint failed: the load is then marked `_not_copied` for the next run."""
     if not settings.lake_url:
-        return
+        return True
     relative = lake_dir.resolve().relative_to(settings.lake_path.resolve()).as_posix()
-    RemoteLake.from_settings(settings).publish(lake_dir, relative)
+    marker = lake_dir / NOT_COPIED
+    try:
+        RemoteLake.from_settings(settings).publish(lake_dir, relative)
+    except ArmazemError as exc:
+        marker.write_text(f"{exc.problem}\n", encoding="utf-8")
+        return False
+    marker.unlink(missing_ok=True)
+    return True
+
+
+def pending_loads(settings: Settings) -> list[Path]:
+    """Committed local loads that the S3 lake does not have yet, oldest first."""
+    marked = settings.lake_path.glob(f"raw/*/*/load_id=*/{NOT_COPIED}")
+    return sorted((m.parent for m in marked), key=lambda p: p.name)
+
+
+def copy_pending(settings: Settings, strict: bool = False) -> list[Path]:
+    """Copy the loads marked not copied; returns those still pending. `strict`: raise one
+    ArmazemError if any is."""
+    if not settings.lake_url:
+        return []
+    left = [load for load in pending_loads(settings) if not publish_load(settings, load)]
+    if left and strict:
+        reason = (left[0] / NOT_COPIED).read_text(encoding="utf-8").strip()
+        raise ArmazemError(
+            f"{len(left)} load(s) are in the local lake and the warehouse but not yet copied to "
+            f"{settings.lake_url}: {reason}",
+            "bring the S3 endpoint back; the next `armazem ingest` or `run` copies them first",
+        )
+    return left
 
 
 def _load_folder(source: str, table: str, load_id: str) -> str:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+# ConnectorX's Rust side logs its connection pool's errors to stderr on its own; armazem says
+# what failed in one line of its own (unless the user asks for Rust's logs with RUST_LOG).
+os.environ.setdefault("RUST_LOG", "off")
 
 import connectorx as cx
 import pyarrow as pa
@@ -48,8 +53,7 @@ def read_table(
         options = {"partition_on": partition_on, "partition_num": partitions}
     elif order_by:
         query += f" ORDER BY {_names(url, order_by)}"
-    stream = _open(url, table, query, batch_size, options)
-    for record_batch in stream:
+    for record_batch in _open(url, table, query, batch_size, options):
         yield Batch(pa.Table.from_batches([record_batch]))
 
 
@@ -71,11 +75,34 @@ def _names(url: str, names: Iterable[str]) -> str:
     return ", ".join("*" if n == "*" else quote(url, n) for n in names)
 
 
-def _open(url: str, table: str, query: str, batch_size: int, options: dict[str, object]):
+def _open(
+    url: str, table: str, query: str, batch_size: int, options: dict[str, object]
+) -> Iterator[pa.RecordBatch]:
+    """The query's record batches; the server failing at any point, also mid-read (a lost
+    connection), is one ArmazemError."""
     try:
-        return cx.read_sql(url, query, return_type="arrow_stream", batch_size=batch_size, **options)
-    except RuntimeError as exc:
-        raise ArmazemError(
-            f"cannot read {table} from {redact_url(url)}: {str(exc).splitlines()[0]}",
-            "check that the database is running and the source's connection points at it",
-        ) from None
+        stream = cx.read_sql(
+            url, query, return_type="arrow_stream", batch_size=batch_size, **options
+        )
+        yield from stream
+    except (RuntimeError, OSError) as exc:
+        raise _unreadable(url, table, exc) from None
+    except BaseException as exc:
+        # A server lost mid-stream panics in ConnectorX's Rust code: pyo3's PanicException
+        # derives from BaseException, so it would pass `except Exception` as a traceback.
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise _unreadable(url, table, exc) from None
+
+
+def _unreadable(url: str, table: str, exc: BaseException) -> ArmazemError:
+    return ArmazemError(
+        f"cannot read {table} from {redact_url(url)}: {_first_line(exc)}",
+        "check that the database is running and the source's connection points at it; "
+        "nothing of this table was committed, so the rerun reads it again",
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

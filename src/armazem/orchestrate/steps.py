@@ -11,7 +11,7 @@ from armazem.orchestrate.runner import Outcome, Runner, StepFailed
 from armazem.project import load_project
 from armazem.project.simulator import Progress, serving
 from armazem.project.simulator import load as simulator
-from armazem.settings import Settings
+from armazem.settings import Settings, redact_url
 from armazem.warehouse import open_warehouse
 from armazem.warehouse.audit import audit
 from armazem.warehouse.publish import publish
@@ -97,15 +97,14 @@ def audit_marts(settings: Settings) -> Outcome:
 
 
 def publish_marts(settings: Settings, run_id: str = "") -> Outcome:
-    from armazem.dashboard.bi import refresh_views
-
-    project = load_project(settings)
-    published = publish(open_warehouse(settings), tuple(project.section.publish), run_id)
-    if settings.warehouse_kind == "postgresql":
-        refresh_views(  # the BI role's views went with the old production
-            settings.warehouse_url, project.section.personal, key=settings.pseudonym
-        )
-    return Outcome(sum(published.values()), f"{len(published)} marts to production", published)
+    """The audited marts to production (the BI role's relations recreated in the same
+    transaction), on the warehouse or, with `production_url`, on that server."""
+    section = load_project(settings).section
+    published = publish(open_warehouse(settings), tuple(section.publish), run_id,
+                         section.personal, settings.production_url, settings.pseudonym)  # fmt: skip
+    where = f" on {redact_url(settings.production_url)}" if settings.production_url else ""
+    return Outcome(sum(published.values()), f"{len(published)} marts to production{where}",
+                   published)  # fmt: skip
 
 
 # --- published copies (issue 14): Parquet files and MongoDB documents, after the warehouse publish

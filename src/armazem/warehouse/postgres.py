@@ -16,7 +16,7 @@ import json
 import re
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -91,6 +91,7 @@ class PostgresWarehouse:
         database and `_armazem` are created first if missing. Uncommitted work is rolled back
         on close."""
         con = self._clone(read_only)
+        dbapi = _driver()
         try:
             if not read_only and not self._meta_ready:
                 with con.cursor() as cur:
@@ -100,8 +101,16 @@ class PostgresWarehouse:
                 con.commit()
                 self._meta_ready = True
             yield con
+        except dbapi.OperationalError as exc:  # the server went away (or restarted) mid-work
+            self._root = None
+            raise ArmazemError(
+                f"lost the PostgreSQL warehouse at {redact_url(self.url)}: {_reason(exc)}; "
+                "what it was doing was not committed",
+                f"start it (`{START_POSTGRES}` for the local one), then run the command again",
+            ) from None
         finally:
-            con.close()
+            with suppress(dbapi.Error):
+                con.close()
 
     def query(self, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
         """The rows of a read-only query (placeholders `$1`, as DuckDB also takes them), with
@@ -142,7 +151,7 @@ class PostgresWarehouse:
                 failpoints.reach("warehouse-before-commit")
                 con.commit()
             except BaseException:
-                con.rollback()
+                _rollback(con)
                 raise
         return deleted
 
@@ -183,7 +192,7 @@ class PostgresWarehouse:
                 yield execute
                 con.commit()
             except BaseException:
-                con.rollback()
+                _rollback(con)
                 raise
 
     def _prepare_table(self, cur: Cursor, plan: LoadPlan) -> None:
@@ -274,6 +283,12 @@ class PostgresWarehouse:
             f"cannot connect to the PostgreSQL warehouse at {redact_url(self.url)}: {reason}",
             f"start it (`{START_POSTGRES}`) or set ARMAZEM_WAREHOUSE_URL",
         )
+
+
+def _rollback(con: Connection) -> None:
+    """Roll back, unless the connection is gone (then the server has dropped the transaction)."""
+    with suppress(_driver().OperationalError):
+        con.rollback()
 
 
 def _stage(cur: Cursor, path: Path, name: str, types: dict[str, str]) -> str:

@@ -2,21 +2,25 @@
 `production`, atomically, and record what production now holds and from which loads.
 
 Readers of `production` (dashboards, BI, exports) see either the previous publication or the new
-one, never a mix: the whole swap is one transaction (DuckDB's, or PostgreSQL's, whose DDL is
-transactional too). The SQL is portable; each warehouse only provides the transaction.
+one, never a mix. On DuckDB the whole swap is one transaction. On PostgreSQL (production.py) the
+marts are copied into a new schema and checked first, and one short transaction swaps it in with
+the BI role's views; `production_url` puts production on a separate PostgreSQL server that way.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
+from armazem.errors import ArmazemError
 from armazem.warehouse import Warehouse
 from armazem.warehouse.plan import META_SCHEMA, quote
+from armazem.warehouse.postgres import PostgresWarehouse
+from armazem.warehouse.production import PRODUCTION_SCHEMA, publish_postgres
 from armazem.warehouse.store import utcnow
 
 BUILD_SCHEMA = "staging"
-PRODUCTION_SCHEMA = "production"
 _TABLES = (
     "SELECT table_name FROM information_schema.tables "
     "WHERE table_catalog = current_database() AND table_schema = $1 ORDER BY 1"
@@ -27,9 +31,27 @@ _LATEST_LOADS = (
 )
 
 
-def publish(warehouse: Warehouse, prefixes: tuple[str, ...], run_id: str = "") -> dict[str, int]:
-    """Replace production with the current marts; returns rows per published table."""
+def publish(
+    warehouse: Warehouse,
+    prefixes: tuple[str, ...],
+    run_id: str = "",
+    personal: Mapping[str, str] | None = None,
+    production_url: str | None = None,
+    key: str | None = None,
+) -> dict[str, int]:
+    """Replace production with the current marts; returns rows per published table.
+    `personal` is what the BI role's relations mask, pseudonymised under `key` (PostgreSQL
+    only)."""
     names = [n for (n,) in warehouse.query(_TABLES, [BUILD_SCHEMA]) if n.startswith(prefixes)]
+    if isinstance(warehouse, PostgresWarehouse):
+        loads = dict(warehouse.query(_LATEST_LOADS))
+        return publish_postgres(warehouse.url, BUILD_SCHEMA, names, run_id, loads,
+                                personal or {}, production_url, key)  # fmt: skip
+    if production_url is not None:
+        raise ArmazemError(
+            "production_url needs a PostgreSQL warehouse to copy from; this one is DuckDB",
+            "unset production_url, or use a postgresql:// warehouse_url (e.g. --profile services)",
+        )
     production = quote(PRODUCTION_SCHEMA)
     published: dict[str, int] = {}
     with warehouse.transaction() as execute:

@@ -11,11 +11,12 @@ pipeline behaves the same whichever orchestrator runs it. dbt runs as one task p
 one per model: dbt's fixed cost is paid once per build, the build stays one transactional
 write-audit-publish unit, and dbt's own graph orders the ~300 models and tests.
 
-Writers take turns through an Airflow pool per project, `armazem_<project>` (`armazem airflow`
-creates it; elsewhere: `airflow pools set armazem_<project> SLOTS "..."`): a load takes one
-slot, every other step all of them. A DuckDB warehouse has one slot (one writer at a time); a
-PostgreSQL one several, so tables load side by side, but dbt, audit and publish never overlap
-anything, not even the tasks of another run (a backfill runs several at once).
+One writer at a time: every task holds the warehouse's writer lock (armazem.warehouse.lock), as
+`armazem run` does, and the tasks of a project take turns through an Airflow pool of one slot,
+`armazem_<project>` (`armazem airflow` creates it; elsewhere: `airflow pools set
+armazem_<project> 1 "..."`), so they queue instead of failing on each other's lock, even across
+the runs of a backfill. A task that finds the lock taken by another process (a `armazem run` by
+hand) fails with the holder named and is retried with back-off.
 
 A scheduled or backfilled run loads its data interval (see armazem.ingest.pipeline) and hands it
 to dbt; a manual run (the REST API's trigger, `dag.test`) loads from the watermarks, as
@@ -29,7 +30,6 @@ from __future__ import annotations
 
 import itertools
 import os
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,24 +37,15 @@ from typing import Any
 from armazem.errors import ArmazemError
 from armazem.project import Project, load_project
 from armazem.project.published import load_published
-from armazem.settings import Settings, load_settings
+from armazem.settings import load_settings
 
 PROJECTS_VARIABLE = "ARMAZEM_PROJECTS"  # project folders, separated by os.pathsep
 DAG_PREFIX = "armazem_"
-SERVER_SLOTS = 4  # tables a server warehouse loads at once
 
 
-@dataclass(frozen=True)
-class Pool:
-    """The Airflow pool a project's tasks take turns through."""
-
-    name: str
-    slots: int
-
-
-def pool_of(settings: Settings, project: Project) -> Pool:
-    slots = 1 if settings.warehouse_kind == "duckdb" else SERVER_SLOTS
-    return Pool(f"{DAG_PREFIX}{project.name}", slots)
+def pool_name(project: Project) -> str:
+    """The one-slot Airflow pool the project's tasks take turns through."""
+    return f"{DAG_PREFIX}{project.name}"
 
 
 def project_dags(folders: list[Path] | None = None) -> dict[str, Any]:
@@ -81,9 +72,8 @@ def platform_dag(folder: Path) -> Any:
     project = load_project(settings)
     schedule = project.schedule
     root = str(project.root)
-    pool = pool_of(settings, project)
     default_args = {
-        "pool": pool.name,
+        "pool": pool_name(project),
         "owner": project.section.owner,
         "retries": schedule.retries,
         "retry_delay": timedelta(seconds=schedule.retry_delay),
@@ -114,7 +104,7 @@ def platform_dag(folder: Path) -> Any:
             return loads
 
         def step(task_id: str, name: str, outlets: list[Any] | None = None) -> list[Any]:
-            return [tasks.step_task(root, task_id, name, outlets, pool.slots)]
+            return [tasks.step_task(root, task_id, name, outlets)]
 
         stages = [ingest(None)]
         if _sources(project, "spark"):

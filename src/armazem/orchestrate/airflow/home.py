@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from armazem.errors import ArmazemError
-from armazem.orchestrate.airflow import DAG_PREFIX, PROJECTS_VARIABLE, check_installed, pool_of
+from armazem.orchestrate.airflow import DAG_PREFIX, PROJECTS_VARIABLE, check_installed, pool_name
 from armazem.settings import Settings
 
 DAG_FILE = Path(__file__).with_name("armazem_dags.py")
@@ -101,9 +101,8 @@ class AirflowHome:
         from armazem.project import load_project
 
         self.airflow("db", "migrate")
-        pool = pool_of(self.settings, load_project(self.settings))
-        self.airflow("pools", "set", pool.name, str(pool.slots),
-                     f"armazem: the writers of project {pool.name}")  # fmt: skip
+        pool = pool_name(load_project(self.settings))
+        self.airflow("pools", "set", pool, "1", "armazem: the project's warehouse writer")
 
     def airflow(self, *args: str, timeout: float = 600, idempotent: bool = True) -> str:
         """Run an `airflow` command against this home; its output, or a one-line error. SQLite

@@ -38,13 +38,10 @@ def ingest_task(root: str, project: str, source: str, table: str) -> Any:
     return ingest()
 
 
-def step_task(
-    root: str, task_id: str, step: str, outlets: list[Any] | None = None, slots: int = 1
-) -> Any:
-    """One of the platform's other steps, by its name in `armazem run`, alone on the warehouse:
-    it takes every slot of the project's pool."""
+def step_task(root: str, task_id: str, step: str, outlets: list[Any] | None = None) -> Any:
+    """One of the platform's other steps, by its name in `armazem run`."""
 
-    @task(task_id=task_id, outlets=outlets or [], pool_slots=slots)
+    @task(task_id=task_id, outlets=outlets or [])
     def run_step(**context: Any) -> str:
         from armazem.orchestrate import steps
 
@@ -77,8 +74,12 @@ def data_interval(context: dict[str, Any]) -> Interval | None:
 
 
 def _run(settings: Settings, context: dict[str, Any], action: Callable[[], Outcome]) -> str:
+    """The step under the warehouse's writer lock, recorded in `_armazem.runs`."""
+    from armazem.warehouse.lock import writer_lock
+
     started = _now()
-    outcome = action()
+    with writer_lock(settings, f"airflow {_step(context)}"):
+        outcome = action()
     _runner(settings, context).record(_step(context), started, outcome.rows, "success", None)
     return outcome.detail
 
