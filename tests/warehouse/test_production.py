@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from pydantic import SecretStr
 from tests.faults.process import armazem_env, one_error_line, resume, start, wait_until_stopped
 from tests.servers import PrivatePostgres
 
@@ -108,9 +109,10 @@ def built(
     settings = settings.model_copy(update={
         "warehouse_url": servers["staging"].url("armazem"),
         "production_url": servers["production"].url("postgres"),
+        "pseudonym_key": SecretStr("a key of the test's own"),  # e-mails are keyed hashes
     })  # fmt: skip
     for server in servers.values():
-        bi.setup(server.url("postgres"), PERSONAL, password="bi-test")
+        bi.setup(server.url("postgres"), PERSONAL, password="bi-test", key=settings.pseudonym)
     steps.load(settings)
     steps.transform_and_publish(Runner(settings))
     return settings
