@@ -11,7 +11,9 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from io import BufferedReader
 from pathlib import Path
+from typing import cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -109,7 +111,7 @@ def read_csv(
                              f"fields, found {row.actual_columns}", row.text or ""))  # fmt: skip
             return "skip"
 
-        if path.stat().st_size == 0:  # no records (pyarrow calls it an error)
+        if _is_empty(path):  # no records (pyarrow calls it an error)
             continue
         try:
             reader = _open_csv(path, columns, header, delimiter, encoding, block_size, on_invalid)
@@ -177,6 +179,13 @@ def _guarded(reader: pacsv.CSVStreamingReader, path: Path) -> Iterator[pa.Record
         except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
             raise _not_csv(path, exc) from None
         yield batch
+
+
+def _is_empty(source: Path) -> bool:
+    """A file, or an open stream (an object on S3, see object_store), with no bytes at all."""
+    if isinstance(source, Path):
+        return source.stat().st_size == 0
+    return not cast(BufferedReader, source).peek(1)
 
 
 def _header_only(exc: pa.ArrowInvalid) -> bool:
