@@ -67,18 +67,19 @@ def _duckdb(reader: DuckDBReader, source: str, fmt: str, target: Path) -> int:
 def _postgres(url: str, source: str, fmt: str, target: Path) -> int:
     import pyarrow as pa
 
+    from armazem.warehouse.arrow import exact_column, exact_field
     from armazem.warehouse.postgres import PostgresWarehouse
 
     with PostgresWarehouse(url).connect(read_only=True) as con, con.cursor() as cur:
         cur.execute(f"SELECT * FROM {source}")
         batches = cur.fetch_record_batch()
-        schema = pa.schema([_exact(f) for f in batches.schema])
+        schema = pa.schema([exact_field(f) for f in batches.schema])
         writer = _writer(fmt, target, schema)
         rows = 0
         try:
             for batch in batches:
                 converted = pa.RecordBatch.from_arrays(
-                    [_column(c, f) for c, f in zip(batch.columns, schema, strict=True)],
+                    [exact_column(c, f) for c, f in zip(batch.columns, schema, strict=True)],
                     schema=schema,
                 )
                 writer.write_batch(converted)
@@ -86,31 +87,6 @@ def _postgres(url: str, source: str, fmt: str, target: Path) -> int:
         finally:
             writer.close()
     return rows
-
-
-def _exact(field):
-    """NUMERIC(p,s) arrives as text (an opaque Arrow extension type): a decimal128(p,s) field."""
-    import pyarrow as pa
-
-    metadata = field.metadata or {}
-    if metadata.get(b"POSTGRESQL:type") == b"numeric":
-        typmod = int(metadata.get(b"POSTGRESQL:typmod", b"-1"))
-        if typmod >= 4:
-            precision, scale = (typmod - 4) >> 16, (typmod - 4) & 0xFFFF
-            return pa.field(field.name, pa.decimal128(precision, scale))
-        return pa.field(field.name, pa.string())  # unconstrained: keep every digit, as text
-    if isinstance(field.type, pa.ExtensionType):
-        return pa.field(field.name, field.type.storage_type)
-    return pa.field(field.name, field.type, metadata=None)
-
-
-def _column(array, field):
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if isinstance(array.type, pa.ExtensionType):
-        array = array.storage
-    return array if array.type == field.type else pc.cast(array, field.type)
 
 
 def _writer(fmt: str, target: Path, schema):
