@@ -380,3 +380,11 @@ def test_a_department_without_repositories_is_said_so(server: str, page: Any) ->
     b.choose(page, "Department", "Finance")
     page.get_by_text("Finance owns no repositories").wait_for(timeout=WAIT_MS)
     assert b.exceptions(page) == []
+
+
+def test_the_app_lists_the_five_pages_then_the_engines() -> None:
+    from armazem.dashboard import pages
+
+    found = [*pages.project_pages(PROJECT.parent / "dashboards"), *pages.engine_pages()]
+    assert [p.title for p in found] == [*PAGES, "Tables", "Data health"]
+    assert [p.url_path for p in found][:5] == ["engineering", *(p for p, _ in PAGES.values() if p)]

@@ -649,5 +649,5 @@ def ar_ageing(reader: Reader) -> Rows:
     return reader.fetch(
         f"""SELECT ageing_bucket, count(*) AS invoices, sum(open_amount) AS open_amount,
                    max(as_of_date) AS as_of_date
-            FROM {reader.marts}.rpt_ar_ageing GROUP BY ageing_bucket"""
+            FROM {reader.marts}.rpt_ar_ageing GROUP BY ageing_bucket ORDER BY ageing_bucket"""
     )

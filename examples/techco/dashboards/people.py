@@ -34,7 +34,7 @@ def render() -> None:
         "fewer than five people may be hidden from the BI role."
     )
     k = ui.query(reader, queries.people_kpis, department, period)
-    a, b, c, d, e = st.columns(5)
+    a, b, c, d, e = st.columns([2, 2, 2, 2, 3])  # money is wider
     a.metric("Headcount", fmt.count(k.headcount), fmt.change(k.headcount, k.previous_headcount),
              help=f"At the end of {fmt.month(period.end)}. At the previous period's end: "
                   f"{fmt.count(k.previous_headcount)}", border=True)  # fmt: skip

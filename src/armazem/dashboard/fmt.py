@@ -24,10 +24,11 @@ def count(value: int | None) -> str:
 
 
 def change(current: Decimal | int | None, previous: Decimal | int | None) -> str | None:
-    """'+12.3% vs previous period', or None when there is nothing to compare with."""
+    """'+12.3% vs previous period', or None when there is nothing to compare with. The change is
+    relative to the previous value's size, so a loss that shrinks is a rise (-100 -> -50: +50%)."""
     if current is None or not previous:
         return None
-    ratio = (Decimal(current) - Decimal(previous)) / Decimal(previous) * 100
+    ratio = (Decimal(current) - Decimal(previous)) / abs(Decimal(previous)) * 100
     return f"{ratio:+.1f}% vs previous period"
 
 
