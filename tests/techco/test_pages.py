@@ -147,7 +147,7 @@ def delivery(con: duckdb.DuckDBPyConnection, department: str | None, start: date
         "Throughput": count(throughput),
         "Cycle time p50": hours(p50),
         "Cycle time p85": hours(p85),
-        "Commitment completion": percent(completed / committed),
+        "Commitment": percent(completed / committed),
         "Open issues": count(open_issues),
     }
 
@@ -388,3 +388,47 @@ def test_the_app_lists_the_five_pages_then_the_engines() -> None:
     found = [*pages.project_pages(PROJECT.parent / "dashboards"), *pages.engine_pages()]
     assert [p.title for p in found] == [*PAGES, "Tables", "Data health"]
     assert [p.url_path for p in found][:5] == ["engineering", *(p for p, _ in PAGES.values() if p)]
+
+
+def test_the_figures_behind_the_charts_equal_the_marts(
+    server: str, page: Any, warehouse: duckdb.DuckDBPyConnection
+) -> None:
+    start, end = DEFAULT
+    dora = warehouse.execute(
+        "SELECT strftime(month, '%Y-%m'), deployments, deployment_frequency, lead_time_tier, "
+        "change_failure_rate, change_failure_tier, time_to_restore_tier "
+        "FROM production.rpt_dora_monthly WHERE level = 'company' AND month BETWEEN ? AND ? "
+        "ORDER BY month",
+        [start, end],
+    ).fetchall()
+    b.open_page(page, f"{server}/", PAGES["Engineering"][1])
+    assert [
+        (r["Month"], r["Deployments"], r["Frequency"], r["Lead time tier"],
+         r["Change failure rate"], r["Failure tier"], r["Restore tier"])
+        for r in b.figures(page, "Monthly DORA figures")
+    ] == [
+        (month, count(n), frequency, lead or "-", percent(rate), failure or "-", restore or "-")
+        for month, n, frequency, lead, rate, failure, restore in dora
+    ]  # fmt: skip
+
+    pnl = warehouse.execute(
+        "SELECT strftime(p.month, '%Y-%m'), d.department_name, p.revenue, p.expenses, "
+        "p.net_income FROM production.rpt_profit_and_loss_monthly p "
+        "JOIN production.dim_department d USING (department_id) "
+        "WHERE p.month BETWEEN ? AND ? ORDER BY p.month, d.department_name",
+        [start, end],
+    ).fetchall()
+    ageing = warehouse.execute(
+        "SELECT ageing_bucket, count(*), sum(open_amount) FROM production.rpt_ar_ageing "
+        "GROUP BY 1 ORDER BY array_position(['current', '1-30', '31-60', '61-90', '91+'], "
+        "ageing_bucket)"
+    ).fetchall()
+    b.open_page(page, f"{server}/finance", PAGES["Finance"][1])
+    assert [
+        (r["Month"], r["Department"], r["Revenue"], r["Expenses"], r["Net income"])
+        for r in b.figures(page, "P&L figures")
+    ] == [(m, d, money(r), money(e), money(n)) for m, d, r, e, n in pnl]
+    assert [
+        (r["Days past due"], r["Invoices"], r["Open amount"])
+        for r in b.figures(page, "AR ageing figures")
+    ] == [(bucket, count(n), money(amount)) for bucket, n, amount in ageing]

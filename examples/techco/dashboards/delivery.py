@@ -43,9 +43,10 @@ def render() -> None:
     c.metric("Cycle time p85", fmt.hours(k.p85), fmt.hours_change(k.p85, k.previous_p85),
              delta_color="inverse", help=f"Previous period: {fmt.hours(k.previous_p85)}",
              border=True)  # fmt: skip
-    d.metric("Commitment completion", fmt.percent(k.completion),
+    d.metric("Commitment", fmt.percent(k.completion),
              fmt.points_change(k.completion, k.previous_completion),
-             help=f"{fmt.count(k.completed)} of {fmt.count(k.committed)} committed points. "
+             help=f"Sprint commitment completed: {fmt.count(k.completed)} of "
+                  f"{fmt.count(k.committed)} committed points. "
                   f"Previous period: {fmt.percent(k.previous_completion)}",
              border=True)  # fmt: skip
     e.metric("Open issues", fmt.count(k.open_issues),
