@@ -72,10 +72,10 @@ def register(app: typer.Typer, settings_factory: SettingsFactory) -> None:
             )
         from armazem.project import load_project
 
-        personal = load_project(settings).section.personal
+        section = load_project(settings).section
         access = bi_access.setup(
-            settings.production_server_url, personal, role, os.environ.get("BI_PASSWORD"),
-            key=settings.pseudonym,
+            settings.production_server_url, section.personal, role, os.environ.get("BI_PASSWORD"),
+            key=settings.pseudonym, privacy=section.privacy,
         )  # fmt: skip
         path = bi_access.write_pbids(out or settings.data_path / "armazem.pbids", access)
         _print_access(access, path)

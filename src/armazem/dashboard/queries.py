@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import TYPE_CHECKING
 
 from armazem.dashboard import pseudonym
 from armazem.dashboard.db import BI_SCHEMA, PostgresReader, Reader, Rows
 from armazem.errors import ArmazemError
 from armazem.names import quote
+
+if TYPE_CHECKING:
+    from armazem.project.privacy import Group
 
 META_SCHEMA = "_armazem"
 PLATFORM_TABLES = ("runs", "loads", "quarantine", "watermarks")
@@ -185,3 +189,31 @@ def masked_select(columns: list[str], personal: Mapping[str, str], hash_sql: str
             continue
         shown.append(f"{hash_sql.format(quoted)} AS {quoted}" if policy == "hash" else quoted)
     return ", ".join(shown)
+
+
+def guarded_select(
+    columns: list[str],
+    personal: Mapping[str, str],
+    hash_sql: str,
+    rule: Group | None,
+    min_group: int,
+) -> tuple[str, str]:
+    """(select list, WHERE clause) that show a mart with personal data masked (`masked_select`)
+    and under its `[project.privacy]` rule: rows of fewer than `min_group` people left out, or
+    their withheld columns NULL. A row whose people column is NULL is not about people: shown.
+    The WHERE clause is empty when every row is shown."""
+    if rule is None:
+        return masked_select(columns, personal, hash_sql), ""
+    people = quote(rule.people)
+    enough = f"({people} IS NULL OR {people} >= {int(min_group)})"
+    if not rule.columns:
+        return masked_select(columns, personal, hash_sql), f" WHERE {enough}"
+    shown = []
+    for column in columns:
+        expression = masked_select([column], personal, hash_sql)
+        if expression and column in rule.columns:
+            value = expression.removesuffix(f" AS {quote(column)}")
+            expression = f"CASE WHEN {enough} THEN {value} END AS {quote(column)}"
+        if expression:
+            shown.append(expression)
+    return ", ".join(shown), ""
