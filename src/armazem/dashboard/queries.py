@@ -149,10 +149,13 @@ def preview(
     table: str,
     personal: tuple[tuple[str, str], ...],
     key: str | None = None,
+    rule: Group | None = None,
+    min_group: int = 5,
 ) -> Rows:
     """The first rows of a table, personal data masked (the Tables page); `personal` holds
     (column, hash or drop) pairs. A `hash` column shows its keyed pseudonym (the pseudonym key
-    `key`), the one BI sees; without a key it is left out. The BI schema's relations are masked
+    `key`), the one BI sees; without a key it is left out. `rule` is the mart's
+    `[project.privacy]` group rule, applied as in `bi`. The BI schema's relations are masked
     already and shown as they are."""
     columns = table_columns(reader, schema, table)
     if not columns:
@@ -165,16 +168,32 @@ def preview(
         masks = {c: "drop" for c in masks}
     elif "hash" in masks.values():  # DuckDB refuses parameters a statement does not use
         params.update(pseudonym.pads(key))
+    if schema == BI_SCHEMA:
+        rule = None
+    elif rule is not None:
+        _check_rule(table, columns, rule)
     sql = pseudonym.READER_SQL[isinstance(reader, PostgresReader)]
+    select, where = guarded_select(columns, masks, sql, rule, min_group)
     return reader.fetch(
-        f"SELECT {masked_select(columns, masks, sql)} FROM {quote(schema)}.{quote(table)} "
-        "LIMIT $limit",
-        params,
+        f"SELECT {select} FROM {quote(schema)}.{quote(table)}{where} LIMIT $limit", params
     )
 
 
-def row_count(reader: Reader, schema: str, table: str) -> int:
-    return int(reader.fetch(f"SELECT count(*) FROM {quote(schema)}.{quote(table)}").rows[0][0])
+def row_count(
+    reader: Reader, schema: str, table: str, rule: Group | None = None, min_group: int = 5
+) -> int:
+    """The rows of a table, or those its `[project.privacy]` rule shows."""
+    where = ""
+    if rule is not None and schema != BI_SCHEMA and not rule.columns:
+        where = guarded_select([rule.people], {}, "{}", rule, min_group)[1]
+    sql = f"SELECT count(*) FROM {quote(schema)}.{quote(table)}{where}"
+    return int(reader.fetch(sql).rows[0][0])
+
+
+def _check_rule(table: str, columns: list[str], rule: Group) -> None:
+    from armazem.project.privacy import Privacy
+
+    Privacy(groups={table: rule}).check_columns({table: columns})
 
 
 def masked_select(columns: list[str], personal: Mapping[str, str], hash_sql: str) -> str:
