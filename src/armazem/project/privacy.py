@@ -58,9 +58,16 @@ class Group(_Strict):
 class Privacy(_Strict):
     """The declaration; empty (no mart restricted) by default."""
 
-    min_group: int = Field(DEFAULT_MIN_GROUP, ge=2)
+    min_group: int = DEFAULT_MIN_GROUP
     hidden: tuple[str, ...] = ()
     groups: dict[str, Group] = Field(default_factory=dict)
+
+    @field_validator("min_group")
+    @classmethod
+    def _min_group(cls, value: int) -> int:
+        if value < 2:
+            raise ValueError(f"min_group {value} is under 2: a group of one person is that person")
+        return value
 
     @field_validator("hidden")
     @classmethod
