@@ -4,10 +4,10 @@ Tables page) may see of marts about people, beyond the personal columns masked b
 
     [project.privacy]
     min_group = 5                                   # the smallest group a figure may describe
-    hidden = ["dim_employee"]                       # per-person marts: not readable at all
+    hidden = ["dim_person"]                         # per-person marts: not readable at all
     [project.privacy.groups]                        # mart = the column counting its people
-    rpt_people_monthly = "headcount"                # rows of fewer people are left out
-    rpt_profit_and_loss_monthly = { people = "people", columns = ["payroll", "expenses"] }
+    rpt_team_monthly = "headcount"                  # rows of fewer people are left out
+    rpt_costs_monthly = { people = "people", columns = ["payroll", "expenses"] }
                                                     # the row stays; those figures become NULL
 
 A row whose people column is NULL is not about people (a ledger line that is no payroll) and is
