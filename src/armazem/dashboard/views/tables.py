@@ -41,5 +41,6 @@ def render() -> None:
     st.caption(
         f"{schema}.{table}: {fmt.count(rows)} rows; the first {len(preview)} shown"
         + (f", personal columns masked ({', '.join(sorted(personal))})" if personal else "")
+        + (f"; groups of fewer than {privacy.min_group} people withheld" if rule else "")
     )
     st.table(preview.records(), hide_index=True)
