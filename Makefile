@@ -6,10 +6,14 @@ BIN := $(VENV)/bin
 
 .PHONY: run test lint format bench clean
 
-EXAMPLE ?= examples/softcart
+# `make run` builds every example company; `make run EXAMPLES=examples/techco` one of them.
+EXAMPLES ?= examples/softcart examples/techco
 
 run: $(VENV)/.installed-run
-	$(BIN)/armazem --project $(EXAMPLE) run
+	@for example in $(EXAMPLES); do \
+	  echo "== armazem --project $$example run"; \
+	  $(BIN)/armazem --project $$example run || exit 1; \
+	done
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench examples

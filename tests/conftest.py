@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 from tests.servers import (  # noqa: F401  (servers the tests start themselves)
+    aws_env,
     mongo_url,
     private_mariadb,
     private_postgres,
+    s3_endpoint,
 )
 
 from armazem.errors import START_MARIADB

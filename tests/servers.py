@@ -1,7 +1,8 @@
 """Servers the tests start themselves. `mongo_url` is one private MongoDB-protocol server per test
-session; `moto_server` an S3-protocol server (moto) for a block; `private_postgres` and
-`private_mariadb` are servers of one test's own, which it may kill. Each fails (never skips) when
-its server cannot start: a skipped check reads as a pass.
+session, `s3_endpoint` one S3-protocol server (moto) per session (each test makes its own bucket,
+with `aws_env`'s credentials); `moto_server` an S3-protocol server for a block;
+`private_postgres` and `private_mariadb` are servers of one test's own, which it may kill. Each
+fails (never skips) when its server cannot start: a skipped check reads as a pass.
 
 Use a fixture from a test module or conftest.py with
 `from tests.servers import mongo_url  # noqa: F401`.
@@ -49,6 +50,23 @@ def mongo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 pytrace=False,
             )
         yield url
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with moto_server(tmp_path_factory.mktemp("moto")) as url:
+        yield url
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Credentials only in the environment, as in production (moto accepts any keys)."""
+    for name in list(os.environ):
+        if name.startswith(("ARMAZEM_", "AWS_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
 
 
 @contextmanager

@@ -160,6 +160,13 @@ class Settings(BaseSettings):
     def capstone_path(self) -> Path:
         return self.path(self.capstone_dir)
 
+    def expand(self, text: str) -> str:
+        """A declared path with `{data_dir}` and `{capstone_dir}` replaced by those folders, so a
+        project names files in them wherever the folders are."""
+        return text.replace("{data_dir}", str(self.data_path)).replace(
+            "{capstone_dir}", str(self.capstone_path)
+        )
+
     def local_file(self, url: str) -> Path | None:
         """The file behind a `sqlite:///` or `duckdb:///` URL, or None for a server URL.
 
@@ -169,7 +176,7 @@ class Settings(BaseSettings):
         if parts.scheme not in {"sqlite", "duckdb"}:
             return None
         path = parts.path[1:] if parts.path.startswith("/") else parts.path
-        return self.path(path.replace("{data_dir}", str(self.data_path)))
+        return self.path(self.expand(path))
 
     @property
     def production_server_url(self) -> str:

@@ -87,10 +87,14 @@ def free_port() -> int:
 PSEUDONYM_KEY = "a test key for the pseudonyms of personal data"
 
 
-def armazem_env(data_dir: Path) -> dict[str, str]:
-    """This environment without ARMAZEM_* variables, then the repository's config and data_dir."""
+SOFTCART = REPO / "examples/softcart/armazem.toml"
+
+
+def armazem_env(data_dir: Path, project: Path = SOFTCART) -> dict[str, str]:
+    """This environment without ARMAZEM_* variables, then the project's config (SoftCart's unless
+    told) and data_dir."""
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("ARMAZEM_")}
-    env["ARMAZEM_PROJECT"] = str(REPO / "examples/softcart/armazem.toml")
+    env["ARMAZEM_PROJECT"] = str(project)
     env["ARMAZEM_DATA_DIR"] = str(data_dir)
     env["ARMAZEM_PSEUDONYM_KEY"] = PSEUDONYM_KEY
     return env
@@ -98,7 +102,10 @@ def armazem_env(data_dir: Path) -> dict[str, str]:
 
 @contextmanager
 def dashboard(
-    data_dir: Path, dataset: str = "production", host: str | None = "127.0.0.1"
+    data_dir: Path,
+    dataset: str = "production",
+    host: str | None = "127.0.0.1",
+    project: Path = SOFTCART,
 ) -> Iterator[str]:
     """`armazem dashboard` on a free port, for as long as the block runs; yields its URL.
     `host=None` leaves the address to armazem's default."""
@@ -108,8 +115,9 @@ def dashboard(
     command = [sys.executable, "-m", "armazem", "dashboard", "--port", str(port),
                "--dataset", dataset, *(["--host", host] if host else [])]  # fmt: skip
     with log.open("wb") as output:
-        process = subprocess.Popen(command, env=armazem_env(data_dir), cwd=REPO, stdout=output,
-                                   stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        process = subprocess.Popen(command, env=armazem_env(data_dir, project), cwd=REPO,
+                                   stdout=output, stderr=subprocess.STDOUT,
+                                   start_new_session=True)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, process, log)

@@ -16,7 +16,7 @@ import pytest
 from tests.dashboard import browser as b
 from tests.softcart import PERSONAL, QUERIES
 
-from armazem.dashboard import fmt, launch, queries
+from armazem.dashboard import fmt, launch, queries, ui
 from armazem.settings import load_settings
 
 
@@ -98,6 +98,28 @@ def test_money_is_rounded_to_the_cent_only_when_shown() -> None:
     assert fmt.money(None) == "-"
     assert fmt.change(Decimal(110), Decimal(100)) == "+10.0% vs previous period"
     assert fmt.change(Decimal(110), Decimal(0)) is None
+    assert fmt.change(Decimal(-50), Decimal(-100)) == "+50.0% vs previous period"  # a smaller loss
+
+
+def test_rates_and_durations_are_shown_with_one_decimal() -> None:
+    assert fmt.percent(0.21875) == "21.9%"
+    assert fmt.percent(None) == "-"
+    assert fmt.hours(1947) == "32.5 h"
+    assert fmt.hours_change(2410.0, 2345.0) == "+1.1 h vs previous period"
+    assert fmt.points_change(0.211, 0.230) == "-1.9 pts vs previous period"
+    assert fmt.points_change(0.2, None) is None
+    assert fmt.month(date(2024, 5, 17)) == "2024-05"
+
+
+def test_a_month_period_and_its_previous_one() -> None:
+    year = ui.Months(date(2025, 1, 1), date(2025, 12, 1))
+    assert (year.count, year.last_day) == (12, date(2025, 12, 31))
+    assert year.previous() == ui.Months(date(2024, 1, 1), date(2024, 12, 1))
+    february = ui.Months(date(2024, 2, 1), date(2024, 2, 1))
+    assert february.last_day == date(2024, 2, 29)
+    assert february.previous() == ui.Months(date(2024, 1, 1), date(2024, 1, 1))
+    assert february.label() == "2024-02" and year.label() == "2025-01 to 2025-12"
+    assert ui.shift_month(date(2024, 11, 1), 3) == date(2025, 2, 1)
 
 
 def test_the_previous_period_has_the_same_length() -> None:

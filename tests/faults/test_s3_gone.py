@@ -14,8 +14,7 @@ import duckdb
 import pyarrow.fs as pafs
 import pytest
 from tests.faults.process import armazem_env, one_error_line, resume, run, start, wait_until_stopped
-from tests.ingest.test_s3_lake import moto_server
-from tests.servers import children
+from tests.servers import children, moto_server
 from tests.softcart import SOURCES
 
 from armazem.ingest.lake import MANIFEST

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import socket
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -43,29 +41,15 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with moto_server(tmp_path_factory.mktemp("moto")) as url:
-        yield url
-
-
-@pytest.fixture(autouse=True)
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Credentials only in the environment, as in production (moto accepts any keys)."""
-    for name in list(os.environ):
-        if name.startswith(("ARMAZEM_", "AWS_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
+pytestmark = pytest.mark.usefixtures("aws_env")  # S3 credentials in the environment only
 
 
 @pytest.fixture
-def bucket(endpoint: str) -> str:
+def bucket(s3_endpoint: str) -> str:
     name = f"lake-{uuid.uuid4().hex[:10]}"
     admin = pafs.S3FileSystem(
         access_key="testing", secret_key="testing", region="us-east-1",
-        endpoint_override=endpoint.removeprefix("http://"), scheme="http",
+        endpoint_override=s3_endpoint.removeprefix("http://"), scheme="http",
         allow_bucket_creation=True,
     )  # fmt: skip
     admin.create_dir(name)
@@ -95,7 +79,7 @@ def _small_load(settings: Settings, load_id: str = "L1") -> Path:
 
 
 def test_an_ingest_is_published_manifest_last_with_matching_checksums(
-    tmp_path: Path, endpoint: str, bucket: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, s3_endpoint: str, bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from armazem.ingest.pipeline import ingest
     from armazem.simulate import softcart
@@ -104,7 +88,7 @@ def test_an_ingest_is_published_manifest_last_with_matching_checksums(
     softcart.create(settings)
     results = ingest(settings)
     remote = settings.model_copy(
-        update={"lake_url": f"s3://{bucket}/lake", "s3_endpoint_url": endpoint}
+        update={"lake_url": f"s3://{bucket}/lake", "s3_endpoint_url": s3_endpoint}
     )
     written: list[str] = []  # every object key, in upload order
     upload, put = RemoteLake._upload, RemoteLake._put
@@ -126,7 +110,7 @@ def test_an_ingest_is_published_manifest_last_with_matching_checksums(
         publish_load(remote, load_dir)
 
     lake = RemoteLake.from_settings(remote)
-    fs = s3_filesystem(endpoint)
+    fs = s3_filesystem(s3_endpoint)
     for result in results:
         source, table = result.table.split(".")
         assert lake.committed_loads(source, table) == [result.load_id]
@@ -153,10 +137,10 @@ def test_an_ingest_is_published_manifest_last_with_matching_checksums(
 
 
 def test_a_load_without_its_manifest_is_not_committed(
-    tmp_path: Path, endpoint: str, bucket: str
+    tmp_path: Path, s3_endpoint: str, bucket: str
 ) -> None:
     settings = _settings(tmp_path)
-    lake = RemoteLake(f"s3://{bucket}/lake", endpoint)
+    lake = RemoteLake(f"s3://{bucket}/lake", s3_endpoint)
     for load_id in ("L1", "L2"):
         lake.publish(_small_load(settings, load_id), f"raw/shop/orders/load_id={load_id}")
     assert lake.committed_loads("shop", "orders") == ["L1", "L2"]
@@ -170,9 +154,9 @@ def test_a_load_without_its_manifest_is_not_committed(
 
 
 def test_a_publish_that_dies_midway_leaves_the_load_uncommitted(
-    tmp_path: Path, endpoint: str, bucket: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, s3_endpoint: str, bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = _settings(tmp_path, lake_url=f"s3://{bucket}/lake", s3_endpoint_url=endpoint)
+    settings = _settings(tmp_path, lake_url=f"s3://{bucket}/lake", s3_endpoint_url=s3_endpoint)
     load_dir = _small_load(settings)
     publish_load(settings, load_dir)
     lake = RemoteLake.from_settings(settings)
@@ -200,10 +184,10 @@ def test_a_publish_that_dies_midway_leaves_the_load_uncommitted(
 
 
 def test_a_corrupt_or_uncommitted_local_load_is_not_published(
-    tmp_path: Path, endpoint: str, bucket: str
+    tmp_path: Path, s3_endpoint: str, bucket: str
 ) -> None:
     settings = _settings(tmp_path)
-    lake = RemoteLake(f"s3://{bucket}/lake", endpoint)
+    lake = RemoteLake(f"s3://{bucket}/lake", s3_endpoint)
     load_dir = _small_load(settings)
     with (load_dir / "part-0.parquet").open("ab") as handle:
         handle.write(b"rot")
@@ -237,15 +221,15 @@ def test_an_unreachable_endpoint_is_an_error_with_a_fix() -> None:
     assert time.monotonic() - started < 20
 
 
-def test_a_missing_bucket_is_an_error_with_a_fix(tmp_path: Path, endpoint: str) -> None:
-    lake = RemoteLake("s3://no-such-bucket/lake", endpoint)
+def test_a_missing_bucket_is_an_error_with_a_fix(tmp_path: Path, s3_endpoint: str) -> None:
+    lake = RemoteLake("s3://no-such-bucket/lake", s3_endpoint)
     with pytest.raises(ArmazemError, match="does not exist") as caught:
         lake.committed_loads("shop", "orders")
     assert "aws s3 mb s3://no-such-bucket" in caught.value.fix
     with pytest.raises(ArmazemError, match="does not exist"):
         lake.publish(_small_load(_settings(tmp_path)), "raw/shop/orders/load_id=L1")
     with pytest.raises(ArmazemError, match="does not exist"):
-        ObjectStore("s3://no-such-bucket/files", endpoint).matching("", "*.csv")
+        ObjectStore("s3://no-such-bucket/files", s3_endpoint).matching("", "*.csv")
 
 
 def test_refused_or_missing_credentials_are_errors_with_a_fix(
@@ -266,19 +250,19 @@ def test_refused_or_missing_credentials_are_errors_with_a_fix(
 
 
 def test_files_read_from_s3_equal_the_same_files_read_locally(
-    tmp_path: Path, endpoint: str, bucket: str
+    tmp_path: Path, s3_endpoint: str, bucket: str
 ) -> None:
     from armazem.simulate import softcart
     from armazem.simulate.softcart import files as softcart_files
 
     settings = _settings(tmp_path)
     softcart.create(settings)
-    fs = s3_filesystem(endpoint)
+    fs = s3_filesystem(s3_endpoint)
     local = settings.sources_path
     for folder in ("catalog", softcart_files.SEARCH_DIR, softcart_files.WEBLOG_DIR):
         target = f"{bucket}/sources/{folder}"
         pafs.copy_files(str(local / folder), target, pafs.LocalFileSystem(), fs)
-    store = ObjectStore(f"s3://{bucket}/sources", endpoint, fs)
+    store = ObjectStore(f"s3://{bucket}/sources", s3_endpoint, fs)
 
     columns = ["day", "month", "year", "searchterm"]
     remote_csv = read_csv_s3(store.matching("searchterms", "*.csv"), columns)
@@ -300,9 +284,9 @@ def test_files_read_from_s3_equal_the_same_files_read_locally(
 
 
 def test_unreadable_records_on_s3_are_quarantined_with_the_object_name(
-    endpoint: str, bucket: str
+    s3_endpoint: str, bucket: str
 ) -> None:
-    store = ObjectStore(f"s3://{bucket}/in", endpoint)
+    store = ObjectStore(f"s3://{bucket}/in", s3_endpoint)
     fs = store.filesystem
     with fs.open_output_stream(store.key("a.csv")) as out:
         out.write(b"\xef\xbb\xbfa,b\n1,2\n3\n4,5\n")

@@ -204,3 +204,28 @@ def test_the_softcart_example_is_a_project_init_copies(tmp_path: Path) -> None:
     again = subprocess.run([sys.executable, "-m", "armazem", "init", str(project)],
                            capture_output=True, text=True, timeout=60)  # fmt: skip
     assert again.returncode == 2 and "exists and is not empty" in again.stderr
+
+
+def test_a_copied_example_still_finds_the_capstone_data(tmp_path: Path) -> None:
+    """TechCo's legacy export is named `{capstone_dir}/...`; the copy's capstone_dir points at
+    the folder the example's relative one did, so the export loads from the copy."""
+    project = tmp_path / "company"
+    armazem(tmp_path, "init", str(project), "--example", "techco")
+    config = (project / "armazem.toml").read_text(encoding="utf-8")
+    example = Path(__file__).resolve().parents[2] / "examples" / "techco"
+    capstone = (example / "../../../shared/capstone").resolve()
+    assert f'capstone_dir = "{capstone.as_posix()}"' in config
+    armazem(project, "ingest", "legacy")
+    document = json.loads((capstone / "seed1-techcompany" / "dados.json").read_text("utf-8"))
+    loaded = production(project, "SELECT count(*) FROM raw_legacy.departamentos")
+    assert loaded == [(len(document["Departamentos"]),)]
+
+
+def test_init_names_the_examples_it_has(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "armazem", "init", str(tmp_path / "x"), "--example", "nope"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "unknown example 'nope'" in result.stderr and "softcart" in result.stderr
+    assert "techco" in result.stderr

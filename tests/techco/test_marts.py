@@ -14,28 +14,22 @@ import statistics
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from itertools import pairwise
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from armazem.orchestrate import steps
-from armazem.settings import Settings, load_settings
+from armazem.settings import Settings
 from armazem.warehouse import open_warehouse
 
-PROJECT = Path(__file__).resolve().parents[2] / "examples" / "techco"
 MONTH = date(2024, 5, 1)
 ZONE_UTC = ZoneInfo("UTC")
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    data = tmp_path_factory.mktemp("techco-marts")
-    settings = load_settings(PROJECT, "embedded", data_dir=data, scale=0.05)
-    steps.simulate(settings)
-    steps.load(settings)
-    steps.build(settings)
-    return settings
+def built(techco: Settings) -> Settings:
+    """TechCo at scale 0.05, built once per session (conftest.py) for these tests and the
+    pages'."""
+    return techco
 
 
 def rows(settings: Settings, sql: str) -> list[tuple]:

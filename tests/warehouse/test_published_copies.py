@@ -26,7 +26,6 @@ import pyarrow.fs as pafs
 import pymongo
 import pytest
 from pymongo.errors import CursorNotFound
-from tests.servers import moto_server
 from tests.softcart import CONFIG, PUBLISHED_PREFIXES, load_everything
 
 from armazem import transform
@@ -68,28 +67,14 @@ def production(small_company: Settings, tmp_path_factory: pytest.TempPathFactory
     return settings
 
 
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with moto_server(tmp_path_factory.mktemp("moto")) as url:
-        yield url
+pytestmark = pytest.mark.usefixtures("aws_env")  # S3 credentials in the environment only
 
 
-@pytest.fixture(autouse=True)
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Credentials only in the environment, as in production (moto accepts any keys)."""
-    for name in list(os.environ):
-        if name.startswith(("ARMAZEM_", "AWS_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-
-
-def _bucket(endpoint: str) -> str:
+def _bucket(s3_endpoint: str) -> str:
     name = f"published-{uuid.uuid4().hex[:10]}"
     admin = pafs.S3FileSystem(
         access_key="testing", secret_key="testing", region="us-east-1",
-        endpoint_override=endpoint.removeprefix("http://"), scheme="http",
+        endpoint_override=s3_endpoint.removeprefix("http://"), scheme="http",
         allow_bucket_creation=True,
     )  # fmt: skip
     admin.create_dir(name)
@@ -148,11 +133,11 @@ def _change_a_price(settings: Settings, product_id: int, price: Decimal) -> None
 
 
 def test_files_on_s3_equal_the_marts_and_are_partitioned_by_month(
-    production: Settings, tmp_path: Path, endpoint: str, mongo_url: str
+    production: Settings, tmp_path: Path, s3_endpoint: str, mongo_url: str
 ) -> None:
-    bucket = _bucket(endpoint)
+    bucket = _bucket(s3_endpoint)
     settings = _copy(production, tmp_path, lake_url=f"s3://{bucket}/lake",
-                     s3_endpoint_url=endpoint, mongodb_url=mongo_url)  # fmt: skip
+                     s3_endpoint_url=s3_endpoint, mongodb_url=mongo_url)  # fmt: skip
     done = publish_copies(settings, "run-1")
 
     declared = load_published(settings.base_dir).files
@@ -327,10 +312,10 @@ def _publish_in_a_process(settings: Settings, failpoint: str) -> subprocess.Comp
 
 
 def test_a_publish_killed_half_way_leaves_the_previous_one_whole_and_the_next_replaces_it(
-    production: Settings, tmp_path: Path, endpoint: str, mongo_url: str
+    production: Settings, tmp_path: Path, s3_endpoint: str, mongo_url: str
 ) -> None:
-    settings = _copy(production, tmp_path, lake_url=f"s3://{_bucket(endpoint)}/lake",
-                     s3_endpoint_url=endpoint, mongodb_url=mongo_url)  # fmt: skip
+    settings = _copy(production, tmp_path, lake_url=f"s3://{_bucket(s3_endpoint)}/lake",
+                     s3_endpoint_url=s3_endpoint, mongodb_url=mongo_url)  # fmt: skip
     publish_copies(settings, "first")
     products = pymongo.MongoClient(mongo_url)[_database(settings)]["products"]
     before_files = {m: _sorted(_current_table(settings, m)) for m in ("dim_product", "fct_sales")}

@@ -147,8 +147,11 @@ class DuckDBReader(_LazyReader):
     def _run(self, connection: Any, sql: str, params: Mapping[str, Any]) -> Rows:
         import duckdb
 
+        # DuckDB refuses parameters the statement does not use; PostgreSQL's driver ignores them.
+        used = set(_PARAMETER.findall(sql))
+        params = {name: value for name, value in params.items() if name in used}
         try:
-            cursor = connection.execute(sql, dict(params)) if params else connection.execute(sql)
+            cursor = connection.execute(sql, params) if params else connection.execute(sql)
         except duckdb.CatalogException as exc:
             raise _not_published(str(exc)) from None
         columns = tuple(d[0] for d in cursor.description)

@@ -101,6 +101,67 @@ def period_input(label: str, bounds: tuple[date, date], key: str) -> tuple[date,
     return start, end
 
 
+@dataclass(frozen=True)
+class Months:
+    """A period of whole months: `start` and `end` are first days of months, both included."""
+
+    start: date
+    end: date
+
+    @property
+    def count(self) -> int:
+        return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+
+    @property
+    def last_day(self) -> date:
+        """The period's last day (the end month's last day)."""
+        following = shift_month(self.end, 1)
+        return date.fromordinal(following.toordinal() - 1)
+
+    def previous(self) -> Months:
+        """The period of as many months just before this one."""
+        return Months(shift_month(self.start, -self.count), shift_month(self.start, -1))
+
+    def label(self) -> str:
+        first, last = f"{self.start:%Y-%m}", f"{self.end:%Y-%m}"
+        return first if first == last else f"{first} to {last}"
+
+
+def shift_month(month: date, months: int) -> date:
+    """The first day of the month `months` after (or before, if negative) `month`'s."""
+    index = month.year * 12 + month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_period(
+    months: Sequence[date], key: str, default_months: int = 12, places: Sequence[Any] = ()
+) -> Months:
+    """Two select boxes, From and To, among `months` (first days, ascending), in `places` (two
+    containers, e.g. columns; else two new columns); by default the last `default_months` of
+    them. A reversed choice is read the right way round."""
+    labels = [f"{m:%Y-%m}" for m in months]
+    start_index = max(0, len(labels) - default_months)
+    first, last = places if places else st.columns(2)
+    with first:
+        start = st.selectbox("From", labels, index=start_index, key=f"{key}_from")
+    with last:
+        end = st.selectbox("To", labels, index=len(labels) - 1, key=f"{key}_to")
+    low, high = sorted((months[labels.index(start)], months[labels.index(end)]))
+    return Months(low, high)
+
+
+def one_of(label: str, options: Sequence[str], key: str, everything: str) -> str | None:
+    """A select box of `options` led by `everything` (e.g. "All departments"); None for that.
+    Bound to the address, so a filtered view can be shared."""
+    chosen = st.selectbox(label, [everything, *options], key=key, bind="query-params")
+    return None if chosen == everything else chosen
+
+
+def not_filtered(what: str, by: str, reason: str) -> None:
+    """Say that a filter does not apply to some figures, rather than ignore it silently."""
+    st.caption(f":material/filter_alt_off: {what}: the {by} filter does not apply ({reason}).")
+
+
 def figures(title: str, rows: list[dict[str, Any]]) -> None:
     """The exact figures behind a chart, in a collapsed table (also what tests read)."""
     with st.expander(title, expanded=False, icon=":material/table:"):

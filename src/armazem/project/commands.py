@@ -19,7 +19,7 @@ def register(app: typer.Typer, settings_factory: SettingsFactory) -> None:
     def init(
         folder: Annotated[Path, typer.Argument(help="the new project's folder")],
         example: Annotated[
-            str | None, typer.Option(help="copy an example project (softcart)")
+            str | None, typer.Option(help="copy an example project (softcart, techco)")
         ] = None,
     ) -> None:
         """Create a project: a minimal one (a commented source file and one model), or a copy

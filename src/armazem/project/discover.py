@@ -302,7 +302,7 @@ def _files(settings: Settings, where: str, wanted: list[str] | None) -> dict:
     """A folder (every file in it, by extension) or a glob: one table per extension found."""
     import duckdb
 
-    path = Path(where.replace("{data_dir}", str(settings.data_path)))
+    path = Path(settings.expand(where))
     absolute = path if path.is_absolute() else settings.base_dir / path
     folder, pattern = (absolute, None) if absolute.is_dir() else (absolute.parent, absolute.name)
     if not folder.is_dir():

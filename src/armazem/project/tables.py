@@ -109,7 +109,7 @@ def _file_reader(source: Source, table: Table, root: Path):
     columns = [c for c in table.columns if c not in files.ORIGIN]
 
     def read(settings: Settings, since: str | None, until: str | None = None) -> Reader:
-        where = pattern.replace("{data_dir}", str(settings.data_path))
+        where = settings.expand(pattern)
         dates = files.DateRange.of(since, until) if until is not None else None
         size = _batch_size(settings, table)
         if where.startswith("s3://"):
