@@ -10,9 +10,11 @@ user, not by the engine's SQL. PostgreSQL down is a failure with the command tha
 
 from __future__ import annotations
 
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -259,3 +261,51 @@ def test_the_tables_page_shows_the_same_on_duckdb(built: Built) -> None:
                 if value is not None and value < least:
                     assert rule.columns, (mart, preview.rows[i])
                     assert all(preview.column(c)[i] is None for c in rule.columns)
+
+
+def page_queries() -> Any:
+    """TechCo's pages' SQL (dashboards/_queries.py), imported as the app imports it."""
+    import importlib.util
+
+    path = PROJECT / "dashboards" / "_queries.py"
+    spec = importlib.util.spec_from_file_location("techco_page_queries", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_pages_read_as_the_role_and_get_no_small_payroll(built: Built) -> None:
+    """On PostgreSQL the pages read as the BI role: each of their people and money queries runs
+    there (none reads a hidden mart), and a department that never reached five people shows no
+    payroll, where production has one."""
+    from armazem.dashboard.db import PostgresReader
+    from armazem.dashboard.ui import Months
+
+    q = page_queries()
+    role = PostgresReader(built.url, built.access.role, "bi")
+    platform = PostgresReader(built.url, None, "production")
+    period = Months(date(2023, 1, 1), date(2025, 12, 1))
+    least = built.privacy.min_group
+    with psycopg.connect(built.url) as con:
+        small = [name for (name,) in con.execute(
+            "SELECT d.department_name FROM production.rpt_people_monthly p JOIN "
+            "production.dim_department d USING (department_id) GROUP BY d.department_name "
+            "HAVING max(p.headcount) < %s AND sum(p.payroll_cost) > 0 ORDER BY 1", [least]
+        ).fetchall()]  # fmt: skip
+    assert small, "no department stayed under five people: the test proves nothing"
+    for department in [None, *q.departments(role)]:
+        for query in (q.people_monthly, q.people_departments, q.finance_monthly,
+                      q.project_costs, q.delivery_kpis, q.delivery_monthly):  # fmt: skip
+            query(role, department, period)
+        people, money = (
+            q.people_kpis(role, department, period),
+            q.finance_kpis(role, department, period),
+        )
+        if department in small:
+            assert people.payroll is None and people.previous_payroll is None, department
+            assert money.payroll is None and money.previous_payroll is None, department
+            assert q.people_kpis(platform, department, period).payroll > 0
+    q.revenue_per_employee(role, period)
+    q.ar_ageing(role)
