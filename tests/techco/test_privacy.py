@@ -2,14 +2,16 @@
 marts not at all, no name, salary or e-mail in any column, and the people and payroll figures
 only for groups of at least `min_group` people, exactly as `[project.privacy]` declares.
 
-One build per module: the simulated company into DuckDB, then into a scratch PostgreSQL database
-with a scratch BI role (roles are cluster-wide, so never `armazem_bi` itself); both are dropped
-at the end. The expected rows are computed here, in Python, from production as the platform's
-user, not by the engine's SQL. PostgreSQL down is a failure with the command that starts it.
+TechCo as the session builds it (conftest.py: simulated, built into DuckDB), its sources loaded
+once more, into a scratch PostgreSQL database with a scratch BI role (roles are cluster-wide, so
+never `armazem_bi` itself); both are dropped at the end. The expected rows are computed here, in
+Python, from production as the platform's user, not by the engine's SQL. PostgreSQL down is a
+failure with the command that starts it.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 import uuid
 from collections.abc import Iterator
@@ -28,11 +30,10 @@ from armazem.orchestrate import steps
 from armazem.orchestrate.runner import Runner
 from armazem.project import load_project
 from armazem.project.privacy import Privacy
-from armazem.settings import Settings, load_settings
+from armazem.settings import Settings
 
 PROJECT = Path(__file__).resolve().parents[2] / "examples" / "techco"
 SERVER = "postgresql://postgres@127.0.0.1:5432"
-SCALE = 0.05  # about 40 workers in nine departments: many departments of fewer than five
 KEY = f"pseudonym-key-{uuid.uuid4().hex}"
 pytestmark = pytest.mark.services
 
@@ -47,7 +48,7 @@ class Built:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+def built(techco: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     try:
         admin = psycopg.connect(f"{SERVER}/postgres", autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
@@ -59,17 +60,17 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     url = f"{SERVER}/{name}"
     admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        data = tmp_path_factory.mktemp("techco") / "data"
-        embedded = load_settings(PROJECT, "embedded", data_dir=data, scale=SCALE)
-        steps.run_all(Runner(embedded), resimulate=True)
-        on_postgres = embedded.model_copy(update={"warehouse_url": url})
+        # the session's sources, in a data folder of this module's: its lake is left as it is
+        data = tmp_path_factory.mktemp("techco_postgres") / "data"
+        shutil.copytree(techco.data_path / "sources", data / "sources")
+        on_postgres = techco.model_copy(update={"warehouse_url": url, "data_dir": data})
         runner = Runner(on_postgres)
         runner.step("ingest", lambda: steps.load(on_postgres))
         steps.transform_and_publish(runner)
         section = load_project(on_postgres).section
         access = bi.setup(url, section.personal, role=name, password="s3cret-for-tests",
                           key=KEY, privacy=section.privacy)  # fmt: skip
-        yield Built(embedded, url, access, section.privacy, dict(section.personal))
+        yield Built(techco, url, access, section.privacy, dict(section.personal))
     finally:
         try:
             bi.drop(url, name)
