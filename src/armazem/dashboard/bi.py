@@ -15,6 +15,11 @@ tables created later, and it may create nothing, not even TEMP tables. Its sessi
 by default. The role is cluster-wide and may be set up by several processes at once (on other
 databases): creating it tolerates a concurrent creation, and it is altered only where it differs.
 
+A mart about people (the project's `[project.privacy]`) is either left out of `bi` (`hidden`) or
+shown only for groups of at least `min_group` people (`groups`): such a mart is also a table here,
+holding only the rows (or the figures) allowed, so no plan the role runs, no view it could see
+through and no statistic of the table can reach the rest.
+
 Publishing replaces `production` (DROP SCHEMA ... CASCADE), which drops the views over it too:
 the publish recreates them with `recreate_views` inside its own transaction
 (warehouse/production.py), so the role never finds them missing.
@@ -33,8 +38,9 @@ from urllib.parse import unquote, urlsplit
 
 from armazem.dashboard import pseudonym
 from armazem.dashboard.db import BI_ROLE, BI_SCHEMA, PRODUCTION_SCHEMA
-from armazem.dashboard.queries import masked_select
+from armazem.dashboard.queries import guarded_select, masked_select
 from armazem.errors import ArmazemError
+from armazem.project.privacy import Privacy
 from armazem.settings import redact_url
 
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -67,11 +73,13 @@ def setup(
     schema: str = BI_SCHEMA,
     source: str = PRODUCTION_SCHEMA,
     key: str | None = None,
+    privacy: Privacy | None = None,
 ) -> BiAccess:
     """Create or refresh the role, its masked relations and its grants, in one transaction.
 
     A new role gets `password`, or a generated one; an existing role keeps its password unless
-    one is given. `key` is the pseudonym key (needed when a column is declared `hash`)."""
+    one is given. `key` is the pseudonym key (needed when a column is declared `hash`);
+    `privacy` what the role may see of marts about people."""
     _check_identifier(role, "role")
     _check_identifier(schema, "schema")
     parts = urlsplit(warehouse_url)
@@ -84,7 +92,7 @@ def setup(
         created = _upsert_role(cur, role, password or generated, schema)
         if not created and generated:  # another process created it meanwhile: its password
             generated = None
-        views = _refresh(cur, role, schema, source, personal, key)
+        views = _refresh(cur, role, schema, source, personal, key, privacy)
         cur.execute(f'GRANT CONNECT ON DATABASE "{database}" TO "{role}"')
         cur.execute(
             "SELECT rolsuper OR pg_has_role(current_user, %s, 'MEMBER') FROM pg_roles "
@@ -104,11 +112,12 @@ def refresh_views(
     role: str = BI_ROLE,
     schema: str = BI_SCHEMA,
     key: str | None = None,
+    privacy: Privacy | None = None,
 ) -> list[str] | None:
     """Rebuild the masked relations after a publish; None (nothing done) when the role does not
     exist, i.e. BI access was never set up on this warehouse."""
     with _connect(warehouse_url) as con, con.cursor() as cur:
-        return recreate_views(cur, personal, role, schema, key)
+        return recreate_views(cur, personal, role, schema, key, privacy)
 
 
 def recreate_views(
@@ -117,6 +126,7 @@ def recreate_views(
     role: str = BI_ROLE,
     schema: str = BI_SCHEMA,
     key: str | None = None,
+    privacy: Privacy | None = None,
 ) -> list[str] | None:
     """`refresh_views` on a cursor whose transaction the caller commits: the publish swaps
     production and recreates the relations in one transaction. None when the role does not
@@ -125,7 +135,7 @@ def recreate_views(
     cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
     if cur.fetchone() is None:
         return None
-    return _refresh(cur, role, schema, PRODUCTION_SCHEMA, personal, key)
+    return _refresh(cur, role, schema, PRODUCTION_SCHEMA, personal, key, privacy)
 
 
 def drop(warehouse_url: str, role: str, schema: str = BI_SCHEMA) -> None:
@@ -223,8 +233,10 @@ def _refresh(
     source: str,
     personal: Mapping[str, str],
     key: str | None,
+    privacy: Privacy | None = None,
 ) -> list[str]:
     """Drop and recreate the masked relations, revoke everything else, grant them."""
+    privacy = privacy or Privacy()
     cur.execute(
         "SELECT nspname FROM pg_namespace WHERE nspname <> ALL(%s) AND nspname NOT LIKE 'pg\\_%%'",
         [list(_SYSTEM)],
@@ -253,19 +265,27 @@ def _refresh(
     )
     if key is None:  # no pseudonyms without a key: the columns are left out instead
         personal = {c: "drop" if p == "hash" else p for c, p in personal.items()}
+    marts = {table: list(columns) for table, columns in cur.fetchall()}
+    privacy.check_columns(marts)
     views = []
-    for table, columns in cur.fetchall():
+    for table, columns in marts.items():
+        if not privacy.shown(table):
+            continue
         target, origin = f'"{schema}"."{table}"', f'"{source}"."{table}"'
         hashed = [c for c in columns if personal.get(c) == "hash"]
-        if not hashed:
-            select = masked_select(list(columns), personal, "{}")
+        rule = privacy.groups.get(table)
+        if not hashed and rule is None:
+            select = masked_select(columns, personal, "{}")
             cur.execute(f"CREATE VIEW {target} AS SELECT {select} FROM {origin}")
         else:
-            assert key is not None
-            shape = masked_select(list(columns), personal, "CAST(NULL AS text)")
+            assert key is not None or not hashed
+            shape = masked_select(columns, personal, "CAST(NULL AS text)")
             cur.execute(f"CREATE TABLE {target} AS SELECT {shape} FROM {origin} WITH NO DATA")
-            select = masked_select(list(columns), personal, pseudonym.POSTGRES_SQL)
-            cur.execute(f"INSERT INTO {target} SELECT {select} FROM {origin}", pseudonym.pads(key))
+            select, where = guarded_select(
+                columns, personal, pseudonym.POSTGRES_SQL, rule, privacy.min_group
+            )
+            params = pseudonym.pads(key) if hashed and key is not None else None
+            cur.execute(f"INSERT INTO {target} SELECT {select} FROM {origin}{where}", params)
         views.append(table)
     cur.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
     cur.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"')

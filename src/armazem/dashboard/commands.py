@@ -58,7 +58,9 @@ def register(app: typer.Typer, settings_factory: SettingsFactory) -> None:
         """Create or refresh the read-only BI role (PostgreSQL warehouse: services profile).
 
         It reads the production marts only, e-mails as keyed pseudonyms (ARMAZEM_PSEUDONYM_KEY;
-        without it they are left out). A new role's
+        without it they are left out), and marts about people as the project's privacy
+        declaration allows: some not at all, the others for groups of at least min_group people.
+        A new role's
         password is BI_PASSWORD if set, else generated and printed once; an existing role keeps
         its password unless BI_PASSWORD is set."""
         from armazem.dashboard import bi as bi_access
@@ -72,10 +74,10 @@ def register(app: typer.Typer, settings_factory: SettingsFactory) -> None:
             )
         from armazem.project import load_project
 
-        personal = load_project(settings).section.personal
+        section = load_project(settings).section
         access = bi_access.setup(
-            settings.production_server_url, personal, role, os.environ.get("BI_PASSWORD"),
-            key=settings.pseudonym,
+            settings.production_server_url, section.personal, role, os.environ.get("BI_PASSWORD"),
+            key=settings.pseudonym, privacy=section.privacy,
         )  # fmt: skip
         path = bi_access.write_pbids(out or settings.data_path / "armazem.pbids", access)
         _print_access(access, path)
@@ -103,7 +105,8 @@ def _print_access(access: Any, pbids: Path) -> None:
     lines = [
         f"BI role {access.role} {'created' if access.created else 'refreshed'}: it reads "
         f"{len(access.views)} production marts in schema {access.schema} "
-        "(personal data pseudonymised or left out), and nothing else.",
+        "(personal data pseudonymised or left out, people only as the project's privacy "
+        "declaration allows), and nothing else.",
         f"  host      {access.host}",
         f"  port      {access.port}",
         f"  database  {access.database}",

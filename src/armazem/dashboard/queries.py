@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import TYPE_CHECKING
 
 from armazem.dashboard import pseudonym
 from armazem.dashboard.db import BI_SCHEMA, PostgresReader, Reader, Rows
 from armazem.errors import ArmazemError
 from armazem.names import quote
+
+if TYPE_CHECKING:
+    from armazem.project.privacy import Group
 
 META_SCHEMA = "_armazem"
 PLATFORM_TABLES = ("runs", "loads", "quarantine", "watermarks")
@@ -145,10 +149,13 @@ def preview(
     table: str,
     personal: tuple[tuple[str, str], ...],
     key: str | None = None,
+    rule: Group | None = None,
+    min_group: int = 5,
 ) -> Rows:
     """The first rows of a table, personal data masked (the Tables page); `personal` holds
     (column, hash or drop) pairs. A `hash` column shows its keyed pseudonym (the pseudonym key
-    `key`), the one BI sees; without a key it is left out. The BI schema's relations are masked
+    `key`), the one BI sees; without a key it is left out. `rule` is the mart's
+    `[project.privacy]` group rule, applied as in `bi`. The BI schema's relations are masked
     already and shown as they are."""
     columns = table_columns(reader, schema, table)
     if not columns:
@@ -161,16 +168,32 @@ def preview(
         masks = {c: "drop" for c in masks}
     elif "hash" in masks.values():  # DuckDB refuses parameters a statement does not use
         params.update(pseudonym.pads(key))
+    if schema == BI_SCHEMA:
+        rule = None
+    elif rule is not None:
+        _check_rule(table, columns, rule)
     sql = pseudonym.READER_SQL[isinstance(reader, PostgresReader)]
+    select, where = guarded_select(columns, masks, sql, rule, min_group)
     return reader.fetch(
-        f"SELECT {masked_select(columns, masks, sql)} FROM {quote(schema)}.{quote(table)} "
-        "LIMIT $limit",
-        params,
+        f"SELECT {select} FROM {quote(schema)}.{quote(table)}{where} LIMIT $limit", params
     )
 
 
-def row_count(reader: Reader, schema: str, table: str) -> int:
-    return int(reader.fetch(f"SELECT count(*) FROM {quote(schema)}.{quote(table)}").rows[0][0])
+def row_count(
+    reader: Reader, schema: str, table: str, rule: Group | None = None, min_group: int = 5
+) -> int:
+    """The rows of a table, or those its `[project.privacy]` rule shows."""
+    where = ""
+    if rule is not None and schema != BI_SCHEMA and not rule.columns:
+        where = guarded_select([rule.people], {}, "{}", rule, min_group)[1]
+    sql = f"SELECT count(*) FROM {quote(schema)}.{quote(table)}{where}"
+    return int(reader.fetch(sql).rows[0][0])
+
+
+def _check_rule(table: str, columns: list[str], rule: Group) -> None:
+    from armazem.project.privacy import Privacy
+
+    Privacy(groups={table: rule}).check_columns({table: columns})
 
 
 def masked_select(columns: list[str], personal: Mapping[str, str], hash_sql: str) -> str:
@@ -185,3 +208,31 @@ def masked_select(columns: list[str], personal: Mapping[str, str], hash_sql: str
             continue
         shown.append(f"{hash_sql.format(quoted)} AS {quoted}" if policy == "hash" else quoted)
     return ", ".join(shown)
+
+
+def guarded_select(
+    columns: list[str],
+    personal: Mapping[str, str],
+    hash_sql: str,
+    rule: Group | None,
+    min_group: int,
+) -> tuple[str, str]:
+    """(select list, WHERE clause) that show a mart with personal data masked (`masked_select`)
+    and under its `[project.privacy]` rule: rows of fewer than `min_group` people left out, or
+    their withheld columns NULL. A row whose people column is NULL is not about people: shown.
+    The WHERE clause is empty when every row is shown."""
+    if rule is None:
+        return masked_select(columns, personal, hash_sql), ""
+    people = quote(rule.people)
+    enough = f"({people} IS NULL OR {people} >= {int(min_group)})"
+    if not rule.columns:
+        return masked_select(columns, personal, hash_sql), f" WHERE {enough}"
+    shown = []
+    for column in columns:
+        expression = masked_select([column], personal, hash_sql)
+        if expression and column in rule.columns:
+            value = expression.removesuffix(f" AS {quote(column)}")
+            expression = f"CASE WHEN {enough} THEN {value} END AS {quote(column)}"
+        if expression:
+            shown.append(expression)
+    return ", ".join(shown), ""

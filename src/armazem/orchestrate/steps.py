@@ -101,7 +101,8 @@ def publish_marts(settings: Settings, run_id: str = "") -> Outcome:
     transaction), on the warehouse or, with `production_url`, on that server."""
     section = load_project(settings).section
     published = publish(open_warehouse(settings), tuple(section.publish), run_id,
-                         section.personal, settings.production_url, settings.pseudonym)  # fmt: skip
+                         section.personal, settings.production_url, settings.pseudonym,
+                         section.privacy)  # fmt: skip
     where = f" on {redact_url(settings.production_url)}" if settings.production_url else ""
     return Outcome(sum(published.values()), f"{len(published)} marts to production{where}",
                    published)  # fmt: skip

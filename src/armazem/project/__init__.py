@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from armazem.errors import ArmazemError
 from armazem.names import identifier
 from armazem.project.declarations import DeclarationError, Source, duration, load_source
+from armazem.project.privacy import Privacy
 from armazem.settings import CONFIG_FILE, Settings, interpolate
 from armazem.warehouse.audit import Check, relationship_check
 
@@ -59,6 +60,9 @@ class ProjectSection(_Strict):
     # platform see it (the BI role, the Tables page): hashed (still countable, joinable) or left
     # out.
     personal: dict[str, Literal["hash", "drop"]] = Field(default_factory=dict)
+    # Marts about people as those readers see them: some hidden, others shown only for groups of
+    # at least `min_group` people (project/privacy.py).
+    privacy: Privacy = Field(default_factory=Privacy)
 
     @field_validator("name")
     @classmethod
@@ -213,4 +217,7 @@ def load_project(settings: Settings) -> Project:
     if not isinstance(jobs, dict) or not all(isinstance(v, dict) for v in jobs.values()):
         raise ArmazemError(f"{CONFIG_FILE}: [jobs] holds one table per job",
                            '[jobs.web_analytics] input = "weblogs.access_log"')  # fmt: skip
+    if project.privacy.marts:
+        models = {p.stem for p in (root / TRANSFORM_DIR / "models").rglob("*.sql")}
+        project.privacy.check_marts(models, f"{TRANSFORM_DIR}/models")
     return Project(root, project, checks, settings.profile, jobs, schedule)

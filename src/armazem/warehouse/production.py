@@ -33,6 +33,8 @@ from armazem.warehouse.store import utcnow
 if TYPE_CHECKING:
     import psycopg
 
+    from armazem.project.privacy import Privacy
+
 PRODUCTION_SCHEMA = "production"
 INCOMING_PREFIX = "production_incoming_"
 # Same text for the same row on both servers: the checksum hashes each row's text form.
@@ -49,6 +51,7 @@ def publish_postgres(
     personal: Mapping[str, str],
     production_url: str | None = None,
     key: str | None = None,
+    privacy: Privacy | None = None,
 ) -> dict[str, int]:
     """Copy, check and swap in the marts `names` of `build_schema`; returns rows per table."""
     remote = production_url is not None and production_url != staging_url
@@ -69,7 +72,7 @@ def publish_postgres(
             failpoints.reach("publish-before-verify")
             published = _verify(staging, build_schema, prod, incoming, names)
             failpoints.reach("publish-before-swap")
-            _swap(prod, incoming, run_id, published, loads, personal, remote, key)
+            _swap(prod, incoming, run_id, published, loads, personal, remote, key, privacy)
             failpoints.reach("publish-before-commit")
             prod.commit()
         except BaseException:
@@ -105,6 +108,7 @@ def _swap(
     personal: Mapping[str, str],
     remote: bool,
     key: str | None,
+    privacy: Privacy | None = None,
 ) -> None:
     """The one transaction readers notice (not committed here)."""
     from armazem.dashboard.bi import recreate_views
@@ -128,7 +132,7 @@ def _swap(
             _execute(prod, statement)
     _record(prod, run_id, published, loads)
     with prod.cursor() as cur:
-        recreate_views(cur, personal, key=key)
+        recreate_views(cur, personal, key=key, privacy=privacy)
 
 
 def _copy(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from armazem.errors import ArmazemError
 from armazem.warehouse import Warehouse
@@ -19,6 +19,9 @@ from armazem.warehouse.plan import META_SCHEMA, quote
 from armazem.warehouse.postgres import PostgresWarehouse
 from armazem.warehouse.production import PRODUCTION_SCHEMA, publish_postgres
 from armazem.warehouse.store import utcnow
+
+if TYPE_CHECKING:
+    from armazem.project.privacy import Privacy
 
 BUILD_SCHEMA = "staging"
 _TABLES = (
@@ -38,15 +41,16 @@ def publish(
     personal: Mapping[str, str] | None = None,
     production_url: str | None = None,
     key: str | None = None,
+    privacy: Privacy | None = None,
 ) -> dict[str, int]:
     """Replace production with the current marts; returns rows per published table.
-    `personal` is what the BI role's relations mask, pseudonymised under `key` (PostgreSQL
-    only)."""
+    `personal` is what the BI role's relations mask, pseudonymised under `key`, and `privacy`
+    what they show of marts about people (PostgreSQL only)."""
     names = [n for (n,) in warehouse.query(_TABLES, [BUILD_SCHEMA]) if n.startswith(prefixes)]
     if isinstance(warehouse, PostgresWarehouse):
         loads = dict(warehouse.query(_LATEST_LOADS))
         return publish_postgres(warehouse.url, BUILD_SCHEMA, names, run_id, loads,
-                                personal or {}, production_url, key)  # fmt: skip
+                                personal or {}, production_url, key, privacy)  # fmt: skip
     if production_url is not None:
         raise ArmazemError(
             "production_url needs a PostgreSQL warehouse to copy from; this one is DuckDB",

@@ -1,5 +1,8 @@
 {#- The company per month: revenue, expenses, net income, month-end headcount and revenue per
-    employee. -#}
+    employee. smallest_payroll_group: the fewest workers any department's payroll of the month
+    pays (NULL when none): the company's costs less those of the departments whose payroll is
+    shown would give the payroll of one withheld, so the costs are only as shareable as the
+    smallest payroll in them. -#}
 with
 
 pnl as (
@@ -8,7 +11,8 @@ pnl as (
         month,
         sum(revenue) as revenue,
         sum(cost_of_goods_sold + expenses) as costs,
-        sum(net_income) as net_income
+        sum(net_income) as net_income,
+        min(people) as smallest_payroll_group
 
     from {{ ref('rpt_profit_and_loss_monthly') }}
     group by month
@@ -32,6 +36,7 @@ select
     pnl.costs,
     pnl.net_income,
     heads.headcount,
+    pnl.smallest_payroll_group,
     cast(pnl.revenue as double precision) / nullif(heads.headcount, 0) as revenue_per_employee
 
 from pnl

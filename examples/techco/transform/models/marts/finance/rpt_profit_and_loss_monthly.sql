@@ -1,6 +1,7 @@
 {#- The profit and loss per month and department (dbt_quickbooks' profit_and_loss): revenue,
     cost of goods sold and expenses from the lines booked to income-statement accounts, signed by
-    the ledger's rules; net income = revenue - cost of goods sold - expenses. -#}
+    the ledger's rules; net income = revenue - cost of goods sold - expenses. people: the workers
+    whose pay is in the row's payroll, NULL when it has none. -#}
 with
 
 ledger as (
@@ -22,6 +23,7 @@ final as (
                  then adjusted_amount else 0 end) as expenses,
         sum(case when account_name = 'Salaries and Wages' then adjusted_amount else 0 end)
             as payroll,
+        sum(case when account_name = 'Salaries and Wages' then people end) as people,
         sum(case when classification = 'Revenue' then adjusted_amount else -adjusted_amount end)
             as net_income
 

@@ -1,7 +1,8 @@
 {#- Cost per project and month: the direct costs booked to the project (expense lines tagged
     with it) plus payroll allocated by worklog hours: each worker's monthly salary is shared among
     the projects they logged time on that month, in proportion to the hours. Salary not covered
-    by any worklog stays unallocated. Revenue is what the project invoiced. -#}
+    by any worklog stays unallocated. Revenue is what the project invoiced. people: the workers
+    whose salary is allocated to the row, NULL when none is. -#}
 with
 
 ledger as (
@@ -73,7 +74,8 @@ allocated as (
         shares.month,
         shares.project_id,
         sum(shares.hours) as hours_logged,
-        sum(headcount.monthly_salary * shares.share) as allocated_payroll
+        sum(headcount.monthly_salary * shares.share) as allocated_payroll,
+        count(distinct shares.worker_id) as people
 
     from shares
     inner join headcount
@@ -114,7 +116,8 @@ select
     coalesce(allocated.hours_logged, 0) as hours_logged,
     round(coalesce(allocated.allocated_payroll, 0), 2) as allocated_payroll,
     coalesce(direct.direct_costs, 0) + round(coalesce(allocated.allocated_payroll, 0), 2)
-        as total_cost
+        as total_cost,
+    allocated.people
 
 from keys
 left join direct on keys.month = direct.month and keys.project_id = direct.project_id
