@@ -3,17 +3,22 @@ SoftCart marts equal to ordinary least squares computed independently with numpy
 
 from __future__ import annotations
 
+import json
 import random
+import shutil
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import numpy as np
 import pytest
 
+from armazem.orchestrate import steps
 from armazem.project import load_project
 from armazem.settings import Settings
 from armazem.spark import forecast as monthly
+from armazem.spark import jobs
 from armazem.spark.jobs import read_warehouse
 
 PATTERN = [0, 3, 9, 4, -2, 5, 7, 1, -4, 6, 12, 20]  # a year's shape
@@ -95,3 +100,41 @@ def test_the_softcart_forecast_equals_least_squares(spark: Any, published: Setti
         beta, *_ = np.linalg.lstsq(x[:train], y[:train], rcond=None)
         rmse = float(np.sqrt(np.mean((x[train:] @ beta - y[train:]) ** 2)))
         assert errors[name]["rmse"] == pytest.approx(rmse, abs=0.005)  # to the cent
+
+
+@pytest.mark.slow
+def test_a_forecast_on_unchanged_marts_is_kept_not_run_again(
+    published: Settings, tmp_path: Path
+) -> None:
+    """The run recorded what the forecast read; the same rows keep its outputs, and any change
+    to them, to the outputs or to the job's code makes it run again."""
+    folder = jobs.output_dir(published, "forecast")
+    kept = jobs.kept_outputs(published, "forecast")
+    assert kept is not None and set(kept) == {"forecast", "errors"} and kept["forecast"] > 0
+    before = {p: p.stat().st_mtime_ns for p in folder.rglob("*.parquet")}
+    outcome = steps.spark_jobs(published, on_marts=True, reuse=True)
+    assert outcome.detail.endswith("kept (input unchanged): forecast")
+    assert outcome.data == {f"forecast.{name}": rows for name, rows in kept.items()}
+    assert {p: p.stat().st_mtime_ns for p in folder.rglob("*.parquet")} == before
+
+    copy = published.model_copy(update={"data_dir": tmp_path / "data"})
+    shutil.copytree(published.data_path, copy.data_path, ignore=shutil.ignore_patterns("mongo"))
+    assert jobs.kept_outputs(copy, "forecast") == kept
+    con = duckdb.connect(str(copy.local_file(copy.warehouse_url)))
+    con.execute(  # one cent on one completed sale: a different history to forecast
+        "UPDATE staging.fct_sales SET amount = amount + 0.01 WHERE order_line_id = "
+        "(SELECT min(order_line_id) FROM staging.fct_sales WHERE NOT is_cancelled)"
+    )
+    con.close()
+    assert jobs.kept_outputs(copy, "forecast") is None
+
+    record = jobs.output_dir(copy, "forecast") / "_input.json"
+    shutil.copy(folder / "_input.json", record)
+    shutil.copy(published.local_file(published.warehouse_url), copy.local_file(copy.warehouse_url))
+    assert jobs.kept_outputs(copy, "forecast") == kept
+    changed = json.loads(record.read_text()) | {"code": "another version of the job"}
+    record.write_text(json.dumps(changed))
+    assert jobs.kept_outputs(copy, "forecast") is None
+    shutil.copy(folder / "_input.json", record)
+    shutil.rmtree(jobs.output_dir(copy, "forecast") / "errors")
+    assert jobs.kept_outputs(copy, "forecast") is None

@@ -48,16 +48,26 @@ def load(
     return Outcome(sum(r.read for r in results), detail, results)
 
 
-def spark_jobs(settings: Settings, on_marts: bool = False) -> Outcome:
+def spark_jobs(settings: Settings, on_marts: bool = False, reuse: bool = False) -> Outcome:
     """The project's Spark jobs that read the lake, or (`on_marts`) those that query the built
-    marts."""
+    marts. `reuse`: a job on the marts whose query returns the very rows its last run read keeps
+    its outputs instead of running again (see jobs.kept_outputs)."""
     from armazem.spark import jobs
 
     kind = "query" if on_marts else "input"
     names = [n for n, job in load_project(settings).jobs.items() if job.get(kind)]
-    written = {f"{name}.{output}": rows for name in names
-               for output, rows in jobs.run(settings, name).items()}  # fmt: skip
-    detail = f"{len(names)} job(s) on {settings.spark_master}"
+    written: dict[str, int] = {}
+    kept = []
+    for name in names:
+        outputs = jobs.kept_outputs(settings, name) if reuse else None
+        if outputs is None:
+            outputs = jobs.run(settings, name)
+        else:
+            kept.append(name)
+        written.update({f"{name}.{output}": rows for output, rows in outputs.items()})
+    detail = f"{len(names) - len(kept)} job(s) on {settings.spark_master}"
+    if kept:
+        detail += f"; kept (input unchanged): {', '.join(kept)}"
     return Outcome(sum(written.values()), detail, written)
 
 
@@ -178,7 +188,8 @@ def transform_and_publish(
     project = load_project(settings)
     after_build = [name for name, source in project.sources.items() if source.after == "build"]
     if after_build:
-        runner.step("spark on marts", lambda: spark_jobs(settings, on_marts=True))
+        # A rebuild runs them all again; otherwise a job whose input is unchanged is not rerun.
+        runner.step("spark on marts", lambda: spark_jobs(settings, True, not full_refresh))
         runner.step("ingest late", lambda: load(settings, after_build, on_table, on_rows))
         runner.step("transform late", lambda: build(settings, on_node, full_refresh, late=True))
     runner.step("audit", lambda: audit_marts(settings))

@@ -19,6 +19,8 @@ project can declare as a `files` source with `format: parquet` to load them like
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import time
 import uuid
@@ -197,29 +199,96 @@ def run(settings: Settings, name: str) -> dict[str, int]:
     from armazem import spark as spark_module
     from armazem.project import load_project
 
-    if name not in JOBS:
-        raise ArmazemError(f"unknown Spark job {name!r}", f"use one of {', '.join(JOBS)}")
-    project = load_project(settings)
-    config = project.jobs.get(name, {})
-    if not config.get("input") and not config.get("query"):
-        raise ArmazemError(
-            f"the project names no input for the Spark job {name}",
-            f'add [jobs.{name}] input = "SOURCE.TABLE" (or query = "SELECT ...") to armazem.toml',
-        )
+    config = _config(settings, name)
+    query = config.get("query")
+    if query:  # forgotten first: outputs half replaced must not pass for those of this input
+        _input_record(settings, name).unlink(missing_ok=True)
+        read = input_fingerprint(settings, query)  # the warehouse does not change meanwhile
     spark = spark_module.session(settings)
-    if config.get("query"):
-        frame = read_warehouse(spark, settings, config["query"])
+    if query:
+        frame = read_warehouse(spark, settings, query)
     else:
         table = config["input"]
         source, _, table_name = table.partition(".")
-        declared = project.sources.get(source)
+        declared = load_project(settings).sources.get(source)
         if declared is None or table_name not in declared.tables:
             raise ArmazemError(f"the Spark job {name} reads {table}, which no source declares",
                                "correct its input in armazem.toml [jobs]")  # fmt: skip
         frame = read_lake(spark, settings, table, declared.tables[table_name].key)
     outputs = JOBS[name](spark, frame)
-    return {output: write(frame, output_dir(settings, name) / output) for output, frame in
-            outputs.items()}  # fmt: skip
+    written = {output: write(frame, output_dir(settings, name) / output) for output, frame in
+               outputs.items()}  # fmt: skip
+    if query:
+        record = {"input": read, "code": _code_version(), "outputs": written}
+        _input_record(settings, name).write_text(json.dumps(record) + "\n", encoding="utf-8")
+    return written
+
+
+def kept_outputs(settings: Settings, name: str) -> dict[str, int] | None:
+    """The outputs of a job on a query (rows per output) if its last run read exactly the rows
+    the query returns now, with this code: the job is deterministic, so running it again would
+    write the same files. None when it must run: a lake job, a changed input or code, no record
+    of a finished run, or an output gone."""
+    query = _config(settings, name).get("query")
+    path = _input_record(settings, name)
+    if not query or not path.is_file():
+        return None
+    record = json.loads(path.read_text(encoding="utf-8"))
+    outputs: dict[str, int] = record.get("outputs") or {}
+    folder = output_dir(settings, name)
+    if record.get("code") != _code_version() or not all(
+        (folder / output).is_dir() for output in outputs
+    ):
+        return None
+    return outputs if record.get("input") == input_fingerprint(settings, query) else None
+
+
+def input_fingerprint(settings: Settings, query: str) -> list[str]:
+    """The query text's digest, its rows and the sum of a hash of each row, computed where the
+    rows are (row order does not matter; any changed value changes the sum)."""
+    from armazem.warehouse import open_warehouse
+
+    if settings.warehouse_kind == "postgresql":
+        digest = "coalesce(sum(('x' || left(md5(q::text), 15))::bit(60)::bigint), 0)"
+    else:
+        digest = "coalesce(sum(hash(q)::HUGEINT), 0)"
+    try:
+        found = open_warehouse(settings).query(f"SELECT count(*), {digest} FROM ({query}) q")
+    except ArmazemError:
+        raise
+    except Exception as exc:  # the engine's own error class: the query is the project's
+        raise ArmazemError(f"the query failed: {str(exc).splitlines()[0]}",
+                           "correct the job's query in armazem.toml [jobs]") from None  # fmt: skip
+    rows, total = found[0]
+    return [hashlib.sha256(query.encode()).hexdigest(), str(rows), str(total)]
+
+
+def _input_record(settings: Settings, name: str) -> Path:
+    return output_dir(settings, name) / "_input.json"
+
+
+def _code_version() -> str:
+    """A digest of the jobs' code: a changed job is run again even on the same input."""
+    from armazem.spark import forecast
+
+    digest = hashlib.sha256()
+    for module in (__file__, forecast.__file__):
+        digest.update(Path(module).read_bytes())
+    return digest.hexdigest()
+
+
+def _config(settings: Settings, name: str) -> dict[str, str]:
+    from armazem.project import load_project
+
+    if name not in JOBS:
+        raise ArmazemError(f"unknown Spark job {name!r}", f"use one of {', '.join(JOBS)}")
+    config = load_project(settings).jobs.get(name, {})
+    if not config.get("input") and not config.get("query"):
+        raise ArmazemError(
+            f"the project names no input for the Spark job {name}",
+            f'add [jobs.{name}] input = "SOURCE.TABLE" (or query = "SELECT ...") to armazem.toml',
+        )
+    return config
 
 
 def output_dir(settings: Settings, job: str) -> Path:
