@@ -173,7 +173,10 @@ class AirflowHome:
             [str(Path(sys.executable).parent / "airflow"), "standalone"],
             env=self.environment(paused=True), start_new_session=True,
         )  # fmt: skip
-        signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop, like Ctrl-C
+        # A service manager's stop is Ctrl-C too; and Ctrl-C stops it even when this process was
+        # started with SIGINT ignored (as a shell's background job is).
+        for stop_signal in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(stop_signal, _interrupt)
         try:
             unpaused = self._unpause_when_ready(process)
             print(f"Airflow is ready; unpaused: {', '.join(unpaused)}", flush=True)
