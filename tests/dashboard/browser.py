@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -191,8 +192,11 @@ def exceptions(page: Any) -> list[str]:
 
 
 def metric(page: Any, label: str) -> str:
+    """The value of the metric labelled exactly `label` ("Revenue" is not "Revenue per employee",
+    whichever of the two the page happens to draw first)."""
+    exactly = re.compile(rf"^\s*{re.escape(label)}\s*$")
     box = page.locator('[data-testid="stMetric"]').filter(
-        has=page.locator('[data-testid="stMetricLabel"]', has_text=label)
+        has=page.locator('[data-testid="stMetricLabel"]', has_text=exactly)
     )
     return box.first.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
