@@ -56,7 +56,7 @@ class StatementTimer:
         started = time.perf_counter()
         result = self.con.execute(query, *args)
         if query.lstrip().upper().startswith("SELECT"):
-            result = _Fetched(result.to_arrow_table() if "max(" not in query else result.fetchone())
+            result = _Fetched(result.to_arrow_table())
         seconds = time.perf_counter() - started
         label = _label(query)
         self.totals[label] += seconds
@@ -78,8 +78,10 @@ class _Fetched:
     def to_arrow_table(self) -> pa.Table:
         return self.value
 
-    def fetchone(self) -> Any:
-        return self.value
+    def fetchone(self) -> tuple | None:
+        if not self.value.num_rows:
+            return None
+        return tuple(column[0].as_py() for column in self.value.columns)
 
 
 def _label(query: str) -> str:
@@ -94,8 +96,10 @@ def _label(query: str) -> str:
         return "SELECT quarantined rows"
     if text.startswith("INSERT INTO seen"):
         return "INSERT INTO seen"
-    if "max(" in text:
-        return "SELECT max(cursor)"
+    if "FROM batch WHERE NOT" in text:
+        return "SELECT count(broken rules)"
+    if "JOIN seen" in text:
+        return "SELECT EXISTS(key seen)"
     return text[:40]
 
 
