@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import sys
 
-from bench import airflow_dags, ingest_peers, platform_run, spark_web, transform_incremental
+from bench import (
+    airflow_dags,
+    ingest_peers,
+    ingest_process,
+    platform_run,
+    spark_web,
+    transform_incremental,
+)
 
 BENCHMARKS = {
     "platform_run": platform_run.main,
     "ingest_peers": ingest_peers.main,
+    "ingest_process": ingest_process.main,
     "transform_incremental": transform_incremental.main,
     "spark_web": spark_web.main,
     "airflow_dags": airflow_dags.main,

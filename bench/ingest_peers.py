@@ -13,6 +13,9 @@ times only its own work, after its imports. Peak memory is the child's maximum r
 size as returned by `os.wait4` for that child alone, which on Linux also covers any process the
 child started and waited for: one number per contender, not a running maximum over all of them
 as `getrusage(RUSAGE_CHILDREN)` would give.
+
+Its whole-process counterpart is `bench ingest_process`: the `armazem ingest` command against a
+dlt pipeline script, each timed from spawn to exit, imports included.
 """
 
 from __future__ import annotations
