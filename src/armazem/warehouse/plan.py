@@ -98,9 +98,26 @@ def record_statements(plan: LoadPlan, deleted: int, now: object) -> list[tuple[s
     return statements
 
 
-def apply_statements(plan: LoadPlan, incoming: str, source_keys: str | None) -> list[Statement]:
+def apply_statements(
+    plan: LoadPlan, incoming: str | None, source_keys: str | None
+) -> list[Statement]:
     """The row-changing statements of a plan, given SQL for the incoming rows (a relation with
-    the contract's columns) and for the source's key set. Portable between the engines."""
+    the contract's columns) and for the source's key set. Portable between the engines.
+    `incoming` None: the rows were copied straight into the table, which was empty (a first or
+    full load), so only the deletes remain to be applied."""
+    statements = [] if incoming is None else _insert_statements(plan, incoming)
+    if plan.soft_delete:
+        delete = f"DELETE FROM {plan.target} WHERE {quote(plan.soft_delete)}"
+        statements.append(Statement(delete, deletes=True))
+    if source_keys is not None:
+        kept = f"EXISTS (SELECT 1 FROM {source_keys} AS k WHERE {same_key(plan.key, 't', 'k')})"
+        statements.append(
+            Statement(f"DELETE FROM {plan.target} AS t WHERE NOT {kept}", deletes=True)
+        )
+    return statements
+
+
+def _insert_statements(plan: LoadPlan, incoming: str) -> list[Statement]:
     columns = ", ".join(quote(c) for c in plan.columns)
     insert = f"INSERT INTO {plan.target} ({columns}) SELECT {columns} FROM {incoming} AS i"
     match = same_key(plan.key, "t", "i")
@@ -113,12 +130,4 @@ def apply_statements(plan: LoadPlan, incoming: str, source_keys: str | None) -> 
     else:
         statements.append(Statement(f"DELETE FROM {plan.target} AS t WHERE {exists}"))
     statements.append(Statement(insert))
-    if plan.soft_delete:
-        delete = f"DELETE FROM {plan.target} WHERE {quote(plan.soft_delete)}"
-        statements.append(Statement(delete, deletes=True))
-    if source_keys is not None:
-        kept = f"EXISTS (SELECT 1 FROM {source_keys} AS k WHERE {same_key(plan.key, 't', 'k')})"
-        statements.append(
-            Statement(f"DELETE FROM {plan.target} AS t WHERE NOT {kept}", deletes=True)
-        )
     return statements

@@ -138,7 +138,11 @@ class PostgresWarehouse:
             try:
                 self._prepare_table(cur, plan)
                 types = {c: pg_type(t) for c, t in plan.columns.items()}
-                incoming = _stage(cur, plan.data_file, "_armazem_incoming", types)
+                incoming = None
+                if _empty(cur, plan.target):  # first or full load: no second copy of the rows
+                    _copy(cur, plan.data_file, plan.table, plan.schema)
+                else:
+                    incoming = _stage(cur, plan.data_file, "_armazem_incoming", types)
                 keys = None
                 if plan.source_keys_file is not None:
                     keys = _stage(cur, plan.source_keys_file, "_armazem_source_keys", types)
@@ -293,18 +297,31 @@ def _rollback(con: Connection) -> None:
 
 def _stage(cur: Cursor, path: Path, name: str, types: dict[str, str]) -> str:
     """Copy a Parquet file into a new TEMP table (dropped at commit) with the given column
-    types, one Arrow batch at a time; returns the table's quoted name."""
+    types; returns the table's quoted name."""
     table = quote(name)
-    with pq.ParquetFile(path) as parquet:
-        schema = parquet.schema_arrow
-        definition = ", ".join(f"{quote(f.name)} {types[f.name]}" for f in schema)
-        cur.execute(f"CREATE TEMP TABLE {table} ({definition}) ON COMMIT DROP")
-        batches = pa.RecordBatchReader.from_batches(
-            schema, parquet.iter_batches(batch_size=BATCH_ROWS)
-        )
-        cur.adbc_ingest(name, batches, mode="append", temporary=True)
+    definition = ", ".join(f"{quote(f.name)} {types[f.name]}" for f in pq.read_schema(path))
+    cur.execute(f"CREATE TEMP TABLE {table} ({definition}) ON COMMIT DROP")
+    _copy(cur, path, name)
     cur.execute(f"ANALYZE {table}")  # temp tables get no autovacuum: give the planner real sizes
     return table
+
+
+def _copy(cur: Cursor, path: Path, table: str, schema: str | None = None) -> None:
+    """Append a Parquet file to a table (a TEMP one without `schema`) by binary COPY, one Arrow
+    batch at a time."""
+    with pq.ParquetFile(path) as parquet:
+        batches = pa.RecordBatchReader.from_batches(
+            parquet.schema_arrow, parquet.iter_batches(batch_size=BATCH_ROWS)
+        )
+        if schema is None:
+            cur.adbc_ingest(table, batches, mode="append", temporary=True)
+        else:
+            cur.adbc_ingest(table, batches, mode="append", db_schema_name=schema)
+
+
+def _empty(cur: Cursor, table: str) -> bool:
+    cur.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})")
+    return bool(cur.fetchone()[0])
 
 
 def _columns(cur: Cursor, target: str) -> dict[str, str]:
