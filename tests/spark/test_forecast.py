@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -107,13 +107,14 @@ def test_a_forecast_on_unchanged_marts_is_kept_not_run_again(
     published: Settings, tmp_path: Path
 ) -> None:
     """The run recorded what the forecast read; the same rows keep its outputs, and any change
-    to them, to the outputs or to the job's code makes it run again."""
+    to them (once its last run is older than its `refresh_days`), to the outputs or to the
+    job's code makes it run again."""
     folder = jobs.output_dir(published, "forecast")
     kept = jobs.kept_outputs(published, "forecast")
     assert kept is not None and set(kept) == {"forecast", "errors"} and kept["forecast"] > 0
     before = {p: p.stat().st_mtime_ns for p in folder.rglob("*.parquet")}
     outcome = steps.spark_jobs(published, on_marts=True, reuse=True)
-    assert outcome.detail.endswith("kept (input unchanged): forecast")
+    assert outcome.detail.endswith("kept (input unchanged or refreshed recently): forecast")
     assert outcome.data == {f"forecast.{name}": rows for name, rows in kept.items()}
     assert {p: p.stat().st_mtime_ns for p in folder.rglob("*.parquet")} == before
 
@@ -126,9 +127,17 @@ def test_a_forecast_on_unchanged_marts_is_kept_not_run_again(
         "(SELECT min(order_line_id) FROM staging.fct_sales WHERE NOT is_cancelled)"
     )
     con.close()
+    record = jobs.output_dir(copy, "forecast") / "_input.json"
+    assert load_project(copy).jobs["forecast"]["refresh_days"] == 7
+    assert jobs.kept_outputs(copy, "forecast") == kept  # refitted weekly: not a week old yet
+    written = json.loads(record.read_text())
+    week_ago = datetime.fromisoformat(written["ran_at"]) - timedelta(days=7, seconds=1)
+    record.write_text(json.dumps(written | {"ran_at": week_ago.isoformat()}))
+    assert jobs.kept_outputs(copy, "forecast") is None
+    another_query = written | {"input": ["another query", *written["input"][1:]]}
+    record.write_text(json.dumps(another_query))  # a changed query runs however young the run
     assert jobs.kept_outputs(copy, "forecast") is None
 
-    record = jobs.output_dir(copy, "forecast") / "_input.json"
     shutil.copy(folder / "_input.json", record)
     shutil.copy(published.local_file(published.warehouse_url), copy.local_file(copy.warehouse_url))
     assert jobs.kept_outputs(copy, "forecast") == kept

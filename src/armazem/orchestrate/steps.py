@@ -50,8 +50,9 @@ def load(
 
 def spark_jobs(settings: Settings, on_marts: bool = False, reuse: bool = False) -> Outcome:
     """The project's Spark jobs that read the lake, or (`on_marts`) those that query the built
-    marts. `reuse`: a job on the marts whose query returns the very rows its last run read keeps
-    its outputs instead of running again (see jobs.kept_outputs)."""
+    marts. `reuse`: a job on the marts whose query returns the very rows its last run read, or
+    whose last run is younger than its `refresh_days`, keeps its outputs instead of running
+    again (see jobs.kept_outputs)."""
     from armazem.spark import jobs
 
     kind = "query" if on_marts else "input"
@@ -67,7 +68,7 @@ def spark_jobs(settings: Settings, on_marts: bool = False, reuse: bool = False) 
         written.update({f"{name}.{output}": rows for output, rows in outputs.items()})
     detail = f"{len(names) - len(kept)} job(s) on {settings.spark_master}"
     if kept:
-        detail += f"; kept (input unchanged): {', '.join(kept)}"
+        detail += f"; kept (input unchanged or refreshed recently): {', '.join(kept)}"
     return Outcome(sum(written.values()), detail, written)
 
 

@@ -25,8 +25,9 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from armazem.errors import ArmazemError
 from armazem.settings import Settings
@@ -219,7 +220,8 @@ def run(settings: Settings, name: str) -> dict[str, int]:
     written = {output: write(frame, output_dir(settings, name) / output) for output, frame in
                outputs.items()}  # fmt: skip
     if query:
-        record = {"input": read, "code": _code_version(), "outputs": written}
+        ran_at = datetime.now(UTC).isoformat(timespec="seconds")
+        record = {"input": read, "code": _code_version(), "outputs": written, "ran_at": ran_at}
         _input_record(settings, name).write_text(json.dumps(record) + "\n", encoding="utf-8")
     return written
 
@@ -227,9 +229,12 @@ def run(settings: Settings, name: str) -> dict[str, int]:
 def kept_outputs(settings: Settings, name: str) -> dict[str, int] | None:
     """The outputs of a job on a query (rows per output) if its last run read exactly the rows
     the query returns now, with this code: the job is deterministic, so running it again would
-    write the same files. None when it must run: a lake job, a changed input or code, no record
-    of a finished run, or an output gone."""
-    query = _config(settings, name).get("query")
+    write the same files. Also, when the job declares `refresh_days`, if its last run, of the
+    same query, is younger than that: a model refitted weekly, not on every day's new rows.
+    None when it must run: a lake job, a changed input or code, no record of a finished run, or
+    an output gone."""
+    config = _config(settings, name)
+    query = config.get("query")
     path = _input_record(settings, name)
     if not query or not path.is_file():
         return None
@@ -240,7 +245,19 @@ def kept_outputs(settings: Settings, name: str) -> dict[str, int] | None:
         (folder / output).is_dir() for output in outputs
     ):
         return None
-    return outputs if record.get("input") == input_fingerprint(settings, query) else None
+    read, now = record.get("input") or [None], input_fingerprint(settings, query)
+    if read == now:
+        return outputs
+    same_query = read[0] == now[0]
+    return outputs if same_query and _younger(record.get("ran_at"), config) else None
+
+
+def _younger(ran_at: str | None, config: dict[str, Any]) -> bool:
+    """Whether a run at `ran_at` is younger than the job's `refresh_days` (none: never)."""
+    days = config.get("refresh_days")
+    if days is None or ran_at is None:
+        return False
+    return datetime.now(UTC) - datetime.fromisoformat(ran_at) < timedelta(days=days)
 
 
 def input_fingerprint(settings: Settings, query: str) -> list[str]:
@@ -287,6 +304,14 @@ def _config(settings: Settings, name: str) -> dict[str, str]:
         raise ArmazemError(
             f"the project names no input for the Spark job {name}",
             f'add [jobs.{name}] input = "SOURCE.TABLE" (or query = "SELECT ...") to armazem.toml',
+        )
+    days = config.get("refresh_days")
+    if days is not None and (isinstance(days, bool) or not isinstance(days, int | float)
+                             or days <= 0 or not config.get("query")):  # fmt: skip
+        raise ArmazemError(
+            f"[jobs.{name}] refresh_days is {days!r}: a positive number of days, for a job on a "
+            "query",
+            f"write e.g. refresh_days = 7 under [jobs.{name}], or remove it",
         )
     return config
 
