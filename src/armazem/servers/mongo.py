@@ -7,6 +7,7 @@ its config and its log under one data directory, and stopped when the block ends
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -55,7 +56,7 @@ def local_mongo(data_dir: Path) -> Iterator[str]:
     try:
         yield url
     finally:
-        stop(process)
+        stop(process, port)
 
 
 def find_executable() -> Path:
@@ -75,14 +76,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Terminate (the server flushes WiredTiger and exits), kill if it does not."""
+def stop(process: subprocess.Popen[bytes], port: int | None = None) -> None:
+    """Terminate (the server flushes WiredTiger and exits), kill if it does not. With `port`,
+    the server is knocked on until it exits: its accept loop sees the stop only when a
+    connection arrives, and otherwise waits two seconds for it."""
     if process.poll() is not None:
         return
     process.terminate()
-    try:
-        process.wait(STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while process.poll() is None and time.monotonic() < deadline:
+        if port is not None:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.1):
+                pass
+        time.sleep(0.02)
+    if process.poll() is None:
         process.kill()
         process.wait()
 
