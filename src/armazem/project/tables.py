@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from armazem.errors import ArmazemError
-from armazem.ingest import files, http_api, mongodb, object_store, sql
+from armazem.ingest import files, object_store, sql
 from armazem.ingest.batches import Reader
 from armazem.ingest.contracts import Contract
 from armazem.ingest.sources import SourceTable, sql_literal
@@ -151,6 +151,8 @@ def _fields(table: Table) -> dict[str, str]:
 
 def _mongodb_reader(source: Source, table: Table):
     def read(settings: Settings, since: str | None, until: str | None = None) -> Reader:
+        from armazem.ingest import mongodb  # pymongo: imported only by a project that reads it
+
         url = _connection(settings, source)
         database = table.database or mongodb.database_of(url)
         assert table.collection is not None
@@ -166,6 +168,8 @@ def _mongodb_reader(source: Source, table: Table):
 
 def _http_reader(source: Source, table: Table):
     def read(settings: Settings, since: str | None) -> Reader:
+        from armazem.ingest import http_api  # httpx: imported only by a project that reads it
+
         base = _connection(settings, source).rstrip("/")
         assert table.endpoint is not None
         params = dict(table.params)
