@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import airflow_dags, ingest_peers, platform_run, spark_web, transform_incremental
+from bench import (
+    airflow_dags,
+    ingest_peers,
+    pages,
+    platform_run,
+    spark_web,
+    transform_incremental,
+)
 
 BENCHMARKS = {
     "platform_run": platform_run.main,
@@ -12,6 +19,7 @@ BENCHMARKS = {
     "transform_incremental": transform_incremental.main,
     "spark_web": spark_web.main,
     "airflow_dags": airflow_dags.main,
+    "pages": pages.main,
 }
 
 if __name__ == "__main__":
