@@ -13,6 +13,10 @@ MutationObserver, installed before the page's own scripts, sees a Plotly chart's
 visit also records what the browser fetched (bytes of JavaScript, compressed or not), when the
 WebSocket to the server opened, and when the script run started and ended as the page shows it.
 
+Then the floor under those times: a bare page of four charts and a title, no query, served by
+plain `streamlit run`, drawn with Plotly (what the pages use) and with Vega-Lite (Streamlit's
+other built-in chart library), in the same conditions (BENCH_FLOOR=0 leaves it out).
+
 The projects are built once per scale (`armazem run --scale`, BENCH_SCALE, default 0.05) into
 BENCH_DATA_DIR (default: a folder in the system's temporary directory), and reused after that.
 
@@ -71,6 +75,7 @@ PROJECTS: dict[str, dict[str, str]] = {
         "Data health": "data_health",
     },
 }
+FLOOR = os.environ.get("BENCH_FLOOR", "1") != "0"
 SERVER_START_S = 90
 PAGE_MS = 60_000
 
@@ -79,8 +84,9 @@ _OBSERVER = """(() => {
     window.__charts = [];
     const seen = new WeakSet();
     const look = () => {
-        for (const svg of document.querySelectorAll('.js-plotly-plot .main-svg')) {
-            const plot = svg.closest('.js-plotly-plot');
+        const drawn = '.js-plotly-plot .main-svg, .vega-embed svg, .vega-embed canvas';
+        for (const svg of document.querySelectorAll(drawn)) {
+            const plot = svg.closest('.js-plotly-plot, .vega-embed');
             if (!seen.has(plot)) { seen.add(plot); window.__charts.push(performance.now()); }
         }
     };
@@ -228,6 +234,78 @@ def bench_project(browser: Any, project: str) -> dict[str, Any]:
     return pages
 
 
+# --- the floor: four charts and a title, nothing else ------------------------------------------
+
+_FLOOR_APP = """import streamlit as st
+st.set_page_config(layout="wide")
+st.title("Charts")
+months = [f"2025-{m:02d}" for m in range(1, 13)]
+for i, column in enumerate(st.columns(2) + st.columns(2)):
+    values = [j * (i + 1) for j in range(12)]
+    with column:
+        if LIBRARY == "plotly":
+            import plotly.graph_objects as go
+            trace = go.Bar if i % 2 else go.Scatter
+            figure = go.Figure(trace(x=months, y=values))
+            figure.update_layout(height=340, title=f"chart {i}")
+            st.plotly_chart(figure, key=f"c{i}", config={"displayModeBar": False})
+        else:
+            st.vega_lite_chart({"data": {"values": [{"month": m, "value": v} for m, v
+                                                    in zip(months, values)]},
+                                "mark": {"type": "bar" if i % 2 else "line", "tooltip": True},
+                                "encoding": {"x": {"field": "month", "type": "ordinal"},
+                                             "y": {"field": "value", "type": "quantitative"}},
+                                "title": f"chart {i}", "height": 300}, key=f"c{i}")
+"""
+
+
+def floor_visit(browser: Any, url: str) -> int:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script(_OBSERVER)
+    page = context.new_page()
+    try:
+        page.goto(url, wait_until="commit")
+        page.wait_for_function("() => window.__charts.length >= 4", timeout=PAGE_MS,
+                               polling="raf")  # fmt: skip
+        return round(page.evaluate("window.__charts")[0])
+    finally:
+        context.close()
+
+
+def floor(browser: Any) -> dict[str, Any]:
+    """First chart of the bare page per chart library: median and best of REPEATS (warm)."""
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for library in ("plotly", "vega-lite"):
+            script = Path(folder) / f"{library.replace('-', '_')}.py"
+            script.write_text(f"LIBRARY = {library!r}\n" + _FLOOR_APP)
+            port = free_port()
+            command = [
+                sys.executable, "-m", "streamlit", "run", str(script),
+                "--server.headless", "true", "--server.address", "127.0.0.1",
+                "--server.port", str(port), "--browser.gatherUsageStats", "false",
+            ]  # fmt: skip
+            quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+            process = subprocess.Popen(command, **quiet, start_new_session=True)
+            url = f"http://127.0.0.1:{port}"
+            try:
+                deadline = time.monotonic() + SERVER_START_S
+                while time.monotonic() < deadline:
+                    try:
+                        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                            break
+                    except OSError:
+                        time.sleep(0.1)
+                floor_visit(browser, url)  # the script run once
+                times = [floor_visit(browser, url) for _ in range(REPEATS)]
+            finally:
+                process.terminate()
+                process.wait(timeout=15)
+            median = round(statistics.median(times))
+            results[library] = {"first_chart_ms": times, "median_ms": median, "best_ms": min(times)}
+    return results
+
+
 def verdict(ms: float | None, target_s: float) -> str:
     return "MET" if ms is not None and ms < target_s * 1000 else "MISSED"
 
@@ -249,7 +327,9 @@ def table(results: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
-def markdown(results: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
+def markdown(
+    results: dict[str, dict[str, Any]], meta: dict[str, Any], floors: dict[str, Any]
+) -> str:
     rows = [
         "| project | page | first visit: first chart ms | all charts ms | target < 4 s | "
         "warm: first chart median ms | best | all charts median ms | target < 2 s | "
@@ -282,6 +362,24 @@ check (one server per page). Warm: a new browser context per visit, every page s
 median and best of {REPEATS}. Times from the navigation's start to the first Plotly chart drawn,
 and to the last. JS: the scripts of the warm visit (a new context, so nothing in the browser's
 cache), bytes on the wire and decoded. Details of every visit: `pages.json`.
+{_floor_text(floors)}"""
+
+
+def _floor_text(floors: dict[str, Any]) -> str:
+    if not floors:
+        return ""
+    rows = "\n".join(f"| {library} | {r['median_ms']} | {r['best_ms']} |"
+                     for library, r in floors.items())  # fmt: skip
+    return f"""
+## The floor: a bare page of four charts and a title
+
+Served by plain `streamlit run`, no query, warm, a new browser context per visit (median and best
+of {REPEATS}): what Streamlit and the chart library cost the browser before any page of ours adds
+to it.
+
+| chart library | first chart median ms | best ms |
+|---|---|---|
+{rows}
 """
 
 
@@ -295,6 +393,7 @@ def main() -> None:
         try:
             for project in os.environ.get("BENCH_PROJECTS", ",".join(PROJECTS)).split(","):
                 results[project] = bench_project(browser, project)
+            floors = floor(browser) if FLOOR else {}
         finally:
             browser.close()
     meta = {
@@ -306,6 +405,11 @@ def main() -> None:
         "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
     }
     print("\n".join(table(results)))
+    for library, result in floors.items():
+        print(f"floor, a bare page of 4 charts, {library}: first chart median "
+              f"{result['median_ms']} ms, best {result['best_ms']} ms")  # fmt: skip
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "pages.json").write_text(json.dumps({**meta, "projects": results}, indent=2) + "\n")
-    (RESULTS / "pages.md").write_text(markdown(results, meta))
+    (RESULTS / "pages.json").write_text(
+        json.dumps({**meta, "projects": results, "floor": floors}, indent=2) + "\n"
+    )
+    (RESULTS / "pages.md").write_text(markdown(results, meta, floors))
