@@ -375,12 +375,3 @@ def test_static_files_are_served_compressed_and_cacheable(server: str) -> None:
     with urllib.request.urlopen(f"{server}/{script}") as answer:
         assert answer.headers.get("Content-Encoding") is None
         assert answer.read() == original
-
-
-def test_the_pages_are_run_once_when_the_server_starts(server: str) -> None:
-    """The warm-up's own session: each page's script runs to its end on the running server."""
-    from armazem.dashboard import warmup
-
-    assert warmup.run_page(server, "catalog", timeout=30)
-    assert set(warmup.warm(server, ["web_traffic", "data_health"])) == {"web_traffic",
-                                                                        "data_health"}  # fmt: skip

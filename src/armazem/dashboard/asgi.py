@@ -1,6 +1,5 @@
-"""The dashboard server: Streamlit's, as an ASGI app (`st.App`) with two additions. Its static
-files are served compressed (assets.py), and every page is run once as soon as it listens
-(warmup.py). `armazem dashboard` runs it with `streamlit run`, which finds `app` here."""
+"""The dashboard server: Streamlit's, as an ASGI app (`st.App`), with its static files served
+compressed (assets.py). `armazem dashboard` runs it with `streamlit run`, which finds `app` here."""
 
 from __future__ import annotations
 
@@ -9,9 +8,8 @@ from pathlib import Path
 import streamlit as st
 from starlette.middleware import Middleware
 
-from armazem.dashboard import warmup
 from armazem.dashboard.assets import StaticAssets
 
 APP = Path(__file__).with_name("app.py")
 
-app = st.App(APP, middleware=[Middleware(StaticAssets)], lifespan=warmup.lifespan)
+app = st.App(APP, middleware=[Middleware(StaticAssets)])

@@ -1,10 +1,9 @@
-"""The dashboard server's entry point: `python -m armazem.dashboard.serve run asgi.py ...`.
+"""The dashboard server's entry point: `python -m armazem.dashboard.serve run app.py ...`.
 
 The same as `streamlit run`, after warming what the first page view would otherwise pay for
 (1-2 s on a busy laptop): Plotly's per-trace validators, and pandas, which DuckDB's Python API
 imports at its first query with parameters (and Streamlit at its first table). Nothing of the
-app itself (its caches) is touched here: the pages are run once when the server listens
-(warmup.py).
+app itself (its caches) is touched here.
 """
 
 from __future__ import annotations
