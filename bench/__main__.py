@@ -8,6 +8,7 @@ from bench import (
     airflow_dags,
     ingest_peers,
     ingest_process,
+    pages,
     platform_run,
     spark_web,
     transform_incremental,
@@ -20,6 +21,7 @@ BENCHMARKS = {
     "transform_incremental": transform_incremental.main,
     "spark_web": spark_web.main,
     "airflow_dags": airflow_dags.main,
+    "pages": pages.main,
 }
 
 if __name__ == "__main__":

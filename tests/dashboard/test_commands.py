@@ -4,6 +4,7 @@ pure pieces of the dashboards (number formats, periods, masking, the Streamlit c
 from __future__ import annotations
 
 import csv
+import gzip
 import subprocess
 import sys
 from datetime import date
@@ -73,7 +74,7 @@ def test_export_of_a_missing_warehouse_says_how_to_build_it(tmp_path: Path) -> N
 
 def test_the_streamlit_command_line_and_environment(tmp_path: Path) -> None:
     command = launch.command("0.0.0.0", 8600, "capstone")
-    assert command[1:5] == ["-m", "armazem.dashboard.serve", "run", str(launch.APP)]
+    assert command[1:5] == ["-m", "armazem.dashboard.serve", "run", str(launch.SERVER)]
     for flag, value in [
         ("--server.headless", "true"),
         ("--server.address", "0.0.0.0"),
@@ -136,3 +137,21 @@ def test_personal_columns_are_hashed_or_left_out() -> None:
         ["customer_id", "email", "first_name", "last_name", "segment"], PERSONAL, "h({})"
     )
     assert select == '"customer_id", h("email") AS "email", "segment"'
+
+
+def test_compressed_copies_are_made_once_and_only_of_the_static_files(tmp_path: Path) -> None:
+    from armazem.dashboard.assets import Compressed
+
+    root, cache = tmp_path / "site", tmp_path / "cache"
+    (root / "static" / "js").mkdir(parents=True)
+    script = root / "static" / "js" / "index.abc123.js"
+    script.write_text("console.log('armazem');\n" * 200)
+    (root / "static" / "js" / "tiny.js").write_text("1")  # too small to be worth it
+    (cache / "static").mkdir(parents=True)
+    (cache / "secret.gz").write_bytes(b"not a static file")
+    compressed = Compressed(root, cache)
+    assert compressed.get("static/js/index.abc123.js") is None  # not made yet: served as it is
+    compressed.make_all()
+    assert gzip.decompress(compressed.get("static/js/index.abc123.js")) == script.read_bytes()
+    assert compressed.get("static/js/tiny.js") is None
+    assert compressed.get("static/../secret") is None  # nothing but the static files' copies

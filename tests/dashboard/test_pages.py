@@ -13,9 +13,13 @@ Load times are printed (and kept in tests/artifacts/page_times.json), not assert
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import hmac
+import re
 import shutil
+import time
+import urllib.request
 from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -342,3 +346,32 @@ def test_the_sales_forecast_is_drawn_with_the_marts_figures(
         ]
         assert [money(row[k]) for k in ("Low", "Forecast", "High")] == cents
         assert cents == sorted(cents)
+
+
+# --- what the server adds to Streamlit's ---------------------------------------------------------
+
+
+def test_static_files_are_served_compressed_and_cacheable(server: str) -> None:
+    """Streamlit's scripts come gzip-compressed (once their copy is made, in the background when
+    the server starts) and cacheable for a year; decompressed, they are the files themselves. A
+    client that takes no gzip gets the file as it is."""
+    from armazem.dashboard import assets
+
+    with urllib.request.urlopen(server) as answer:
+        script = re.search(r'src="\./(static/js/[^"]+\.js)"', answer.read().decode()).group(1)
+    original = (assets.static_dir() / script).read_bytes()
+    deadline = time.monotonic() + 60
+    while True:
+        asked = urllib.request.Request(f"{server}/{script}", headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(asked) as answer:
+            body, headers = answer.read(), answer.headers
+        if headers.get("Content-Encoding") == "gzip" or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert headers["Content-Encoding"] == "gzip"
+    assert headers["Cache-Control"] == "public, immutable, max-age=31536000"
+    assert len(body) < len(original) / 2
+    assert gzip.decompress(body) == original
+    with urllib.request.urlopen(f"{server}/{script}") as answer:
+        assert answer.headers.get("Content-Encoding") is None
+        assert answer.read() == original

@@ -16,6 +16,7 @@ from armazem.errors import ArmazemError
 from armazem.settings import ENV_PREFIX, Settings
 
 APP = Path(__file__).with_name("app.py")
+SERVER = Path(__file__).with_name("asgi.py")  # APP, its static files compressed
 INSTALL = "pip install streamlit plotly"
 
 
@@ -27,7 +28,7 @@ def check_installed() -> None:
 
 def command(host: str, port: int, dataset: str) -> list[str]:
     return [
-        sys.executable, "-m", "armazem.dashboard.serve", "run", str(APP),
+        sys.executable, "-m", "armazem.dashboard.serve", "run", str(SERVER),
         "--server.headless", "true",
         "--server.address", host,
         "--server.port", str(port),
@@ -50,7 +51,8 @@ def environment(settings: Settings, config: Path | None) -> dict[str, str]:
 def start(settings: Settings, config: Path | None, host: str, port: int, dataset: str) -> None:
     """Replace this process with the server's (so stopping it, or its PID, stops the server).
 
-    The server is `streamlit run` with a warm-up first (serve.py)."""
+    The server is `streamlit run` of asgi.py (the app, its static files compressed), with a
+    warm-up of the libraries first (serve.py)."""
     check_installed()
     argv = command(host, port, dataset)
     os.execve(sys.executable, argv, environment(settings, config))

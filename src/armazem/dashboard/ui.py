@@ -8,6 +8,7 @@ the TTL passes (or someone presses "Reload data").
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -163,8 +164,14 @@ def not_filtered(what: str, by: str, reason: str) -> None:
 
 
 def figures(title: str, rows: list[dict[str, Any]]) -> None:
-    """The exact figures behind a chart, in a collapsed table (also what tests read)."""
-    with st.expander(title, expanded=False, icon=":material/table:"):
+    """The exact figures behind a chart, in a collapsed table (also what tests read). The table
+    is sent only once opened: a page's first view loads no table (nor the code that draws one)
+    that nobody looks at."""
+    key = "figures_" + re.sub(r"\W+", "_", title.lower()).strip("_")
+    with st.expander(title, expanded=False, icon=":material/table:", key=key,
+                     on_change="rerun") as box:  # fmt: skip
+        if not box.open:
+            return
         if rows:
             st.table(rows, hide_index=True)
         else:
