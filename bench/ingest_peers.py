@@ -391,6 +391,10 @@ def measure(contender: Contender, rows: int, work: Path) -> dict[str, Any]:
     log = work / f"{contender.key}.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARMAZEM_")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    # dlt as it runs where Airflow is not installed: otherwise its first configuration lookup
+    # imports Airflow to look for secrets (~6 s, inside the timed load; see ingest_process).
+    env["PROVIDERS__ENABLE_AIRFLOW_SECRETS"] = "false"
+    env["AIRFLOW_HOME"] = str(work / "airflow")
     command = [sys.executable, "-m", "bench.ingest_peers", "child", contender.key, str(rows),
                str(work), str(out)]  # fmt: skip
     started = time.perf_counter()
