@@ -39,14 +39,17 @@ class Queryable(Protocol):
 
 
 def relationship_check(fact: str, column: str, dimension: str, key: str) -> Check:
-    """Every row of `fact` has a `column` that resolves to a row of `dimension` (by `key`)."""
+    """Every row of `fact` has a `column` that resolves to a row of `dimension` (by `key`).
+
+    An outer join, not `IS NULL OR NOT EXISTS`: PostgreSQL cannot turn that OR into an anti-join
+    and runs the subquery once per fact row, a scan of the dimension each (hours at 10 M sales)."""
     for name in (fact, column, dimension, key):
         identifier(name, "relationship name")
     return Check(
         f"every {fact}.{column} resolves to {dimension}",
         f"SELECT f.{column}, count(*) FROM {BUILD}.{fact} f "
-        f"WHERE f.{column} IS NULL OR NOT EXISTS "
-        f"(SELECT 1 FROM {BUILD}.{dimension} d WHERE d.{key} = f.{column}) GROUP BY f.{column}",
+        f"LEFT JOIN {BUILD}.{dimension} d ON d.{key} = f.{column} "
+        f"WHERE d.{key} IS NULL GROUP BY f.{column}",
     )
 
 
