@@ -178,7 +178,7 @@ def test_catalog_web_and_health_figures_equal_the_warehouse(
     ).fetchone()
     b.open_page(page, f"{server}/web_traffic", charts["Web traffic"])
     assert int(b.metric(page, "Requests").replace(",", "")) == requests
-    assert int(b.metric(page, "Errors").replace(",", "")) == errors
+    assert int(b.metric(page, "Errors (status ≥ 400)").replace(",", "")) == errors
     daily = b.figures(page, "Daily figures")
     assert sum(int(row["Requests"].replace(",", "")) for row in daily) == requests
     (visits,) = warehouse.execute("SELECT count(*) FROM production.fct_web_sessions").fetchone()
