@@ -420,7 +420,7 @@ def measure(contender: Contender, rows: int, work: Path) -> dict[str, Any]:
     return row
 
 
-def _wait(process: subprocess.Popen, deadline: float) -> tuple[int, Any, bool]:
+def _wait(process: subprocess.Popen, deadline: float, poll: float = 0.05) -> tuple[int, Any, bool]:
     """wait4 the child (its own rusage), killing its process group at the deadline."""
     timed_out = False
     while True:
@@ -431,7 +431,7 @@ def _wait(process: subprocess.Popen, deadline: float) -> tuple[int, Any, bool]:
         if not timed_out and time.perf_counter() > deadline:
             os.killpg(process.pid, signal.SIGKILL)
             timed_out = True
-        time.sleep(0.05)
+        time.sleep(poll)
 
 
 def _last_line(log: Path) -> str:

@@ -49,7 +49,7 @@ import numpy as np
 import pyarrow as pa
 import yaml
 
-from bench.ingest_peers import load_csv, mysql
+from bench.ingest_peers import _count_duckdb, _last_line, _wait, load_csv, mysql
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -249,7 +249,7 @@ def measure(contender: Contender, rows: int, work: Path, run: int) -> dict[str, 
         process = subprocess.Popen(
             args, cwd=folder, env=environment(work), stdout=out, stderr=err, start_new_session=True
         )
-        status, usage, timed_out = _wait(process, started + TIME_LIMIT)
+        status, usage, timed_out = _wait(process, started + TIME_LIMIT, poll=0.005)
         wall = time.perf_counter() - started
     row: dict[str, Any] = {"key": contender.key, "run": run, "wall_seconds": round(wall, 3),
                            "peak_mib": round(usage.ru_maxrss / 1024),
@@ -268,20 +268,6 @@ def measure(contender: Contender, rows: int, work: Path, run: int) -> dict[str, 
             return {**row, "status": f"error: unexpected output ({exc})"}
     finally:
         shutil.rmtree(folder, ignore_errors=True)  # up to a GiB at 10 M rows: not kept
-
-
-def _wait(process: subprocess.Popen, deadline: float) -> tuple[int, Any, bool]:
-    """wait4 the process (its own rusage), killing its process group at the deadline."""
-    timed_out = False
-    while True:
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            process.returncode = os.waitstatus_to_exitcode(status)
-            return status, usage, timed_out
-        if not timed_out and time.perf_counter() > deadline:
-            os.killpg(process.pid, signal.SIGKILL)
-            timed_out = True
-        time.sleep(0.005)
 
 
 def _outcome(key: str, stdout: Path, target: Path | None, rows: int) -> dict[str, Any]:
@@ -304,18 +290,6 @@ def _outcome(key: str, stdout: Path, target: Path | None, rows: int) -> dict[str
     if loaded != rows:
         return {"status": f"error: {loaded:,} rows loaded, not {rows:,}", "rows": loaded}
     return {"status": "ok", "rows": loaded, "inner_seconds": round(inner, 3)}
-
-
-def _count_duckdb(path: Path, table: str) -> int:
-    import duckdb
-
-    with contextlib.closing(duckdb.connect(str(path), read_only=True)) as con:
-        return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-
-
-def _last_line(log: Path) -> str:
-    lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
-    return lines[-1][:200] if lines else "no output"
 
 
 # --- the rounds and the summary ----------------------------------------------------------------
